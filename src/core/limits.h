@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Every cap keygate applies to untrusted input, in one place, each with its reason
+ * (in the spirit of SQLite's sqliteLimit.h). Tests probe each cap at -1/0/+1. */
+#ifndef KG_CORE_LIMITS_H
+#define KG_CORE_LIMITS_H
+
+/* A request line + headers; MHD's per-connection pool also bounds this. */
+#define KG_MAX_HEADER_BYTES 16384
+/* Token endpoint bodies: the largest legitimate one (code + verifier + redirect) is ~2 KiB. */
+#define KG_MAX_TOKEN_BODY 8192
+/* Any other form endpoint (introspect, revoke) carries one token and client auth. */
+#define KG_MAX_FORM_BODY 16384
+/* Number of fields in a form body; the largest grant uses ~10. */
+#define KG_MAX_FORM_FIELDS 32
+/* One form field name. */
+#define KG_MAX_FIELD_NAME 64
+/* One form field value (a JWT or refresh token is the longest). */
+#define KG_MAX_FIELD_VALUE 4096
+/* The scope parameter: number of scopes and total length. */
+#define KG_MAX_SCOPES 16
+#define KG_MAX_SCOPE_LEN 1024
+/* A JWT we accept for verification; ours are ~1.2 KiB. */
+#define KG_MAX_JWT 8192
+/* JSON nesting depth accepted by the decoder. */
+#define KG_MAX_JSON_DEPTH 16
+/* JSON document size for request bodies. */
+#define KG_MAX_JSON_BODY 65536
+/* client_id (a UUID) and client_secret (kg_sec_ + 43 + checksum). */
+#define KG_MAX_CLIENT_ID 128
+#define KG_MAX_CLIENT_SECRET 256
+/* Username and password for the password grant (before argon2 sees it). */
+#define KG_MAX_USERNAME 256
+#define KG_MAX_PASSWORD 1024
+/* Tenant alias in a URL (UUID or slug). */
+#define KG_MAX_TENANT_ALIAS 64
+/* A URL path we route; longer paths get 414. */
+#define KG_MAX_PATH 2048
+/* The Authorization header value. */
+#define KG_MAX_AUTH_HEADER 4096
+/* API identifier URIs and names. */
+#define KG_MAX_API_URI 256
+/* client-request-id echoed back as correlation_id. */
+#define KG_MAX_CORRELATION_ID 64
+/* Simultaneous connections and per-IP connections (MHD). */
+#define KG_MAX_CONNECTIONS 4096
+#define KG_MAX_CONNECTIONS_PER_IP 512
+/* Idle connection timeout, seconds. */
+#define KG_CONNECTION_TIMEOUT 30
+/* Audit events waiting for group commit before producers block. */
+#define KG_MAX_COMMIT_QUEUE 65536
+/* Failed password attempts per user and per IP in a window before throttling. */
+#define KG_THROTTLE_USER_FAILURES 5
+#define KG_THROTTLE_IP_FAILURES 20
+#define KG_THROTTLE_WINDOW_SECONDS 300
+/* Entries in the in-memory throttle table (oldest evicted). */
+#define KG_THROTTLE_SLOTS 4096
+
+#endif

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * A string-keyed hash map with chaining (FNV-1a), growing by doubling. Not thread-safe: the
+ * owner locks. Values are opaque pointers; the owner frees them. */
+#ifndef KG_CORE_MAP_H
+#define KG_CORE_MAP_H
+
+#include <stddef.h>
+
+struct kg_map;
+
+struct kg_map *kg_map_new(void);
+/* Frees the map and its keys; calls free_value on each value when not NULL. */
+void kg_map_free(struct kg_map *m, void (*free_value)(void *));
+void *kg_map_get(const struct kg_map *m, const char *key);
+/* Sets key to value and returns the previous value (NULL if none); the key is copied. */
+void *kg_map_put(struct kg_map *m, const char *key, void *value);
+/* Removes key; returns its value or NULL. */
+void *kg_map_del(struct kg_map *m, const char *key);
+size_t kg_map_len(const struct kg_map *m);
+
+#endif

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * The two string types of keygate: struct kg_str, a view (pointer + length, never assumed to be
+ * NUL-terminated), and struct kg_buf, an owning buffer created with a maximum size that fails
+ * past it. Also the out-of-memory policy: allocation failure aborts (safe because every size an
+ * attacker controls is checked against limits.h first). */
+#ifndef KG_CORE_STR_H
+#define KG_CORE_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/err.h"
+
+struct kg_str {
+    const char *p;
+    size_t n;
+};
+
+#define KG_STR(lit) ((struct kg_str){(lit), sizeof(lit) - 1})
+#define KG_STR_NULL ((struct kg_str){NULL, 0})
+
+struct kg_str kg_str_c(const char *s); /* view of a C string; NULL gives KG_STR_NULL */
+bool kg_str_eq(struct kg_str a, struct kg_str b);
+bool kg_str_eq_c(struct kg_str a, const char *b);
+bool kg_str_case_eq_c(struct kg_str a, const char *b); /* ASCII case-insensitive */
+bool kg_str_starts(struct kg_str a, const char *prefix);
+/* Owned NUL-terminated copy; the caller frees. */
+char *kg_str_dup(struct kg_str s);
+
+struct kg_buf {
+    char *p;
+    size_t n;   /* bytes used; p[n] is always NUL when p != NULL */
+    size_t cap; /* allocated */
+    size_t max; /* hard maximum of n */
+};
+
+void kg_buf_init(struct kg_buf *b, size_t max);
+void kg_buf_free(struct kg_buf *b);
+enum kg_rc kg_buf_add(struct kg_buf *b, const void *p, size_t n);
+enum kg_rc kg_buf_adds(struct kg_buf *b, const char *s);
+enum kg_rc kg_buf_printf(struct kg_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Transfers the buffer's memory to the caller (NUL-terminated) and resets b. */
+char *kg_buf_take(struct kg_buf *b);
+
+void *kg_malloc(size_t n);
+void *kg_calloc(size_t count, size_t n);
+void *kg_realloc(void *p, size_t n);
+char *kg_strdup(const char *s);
+/* Copies at most dst_size-1 bytes and always NUL-terminates; returns false if truncated. */
+bool kg_strlcpy(char *dst, const char *src, size_t dst_size);
+
+#endif

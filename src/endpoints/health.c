@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * /healthz (the process answers), /readyz (the store answers), /metrics (Prometheus). */
+#include "endpoints/endpoints.h"
+#include "json/json.h"
+#include "server/server.h"
+
+void kg_ep_health(const struct kg_req *req, struct kg_resp *resp)
+{
+    (void)req;
+    struct kg_json *b = kg_json_obj();
+    kg_json_set_str(b, "status", "ok");
+    kg_resp_json(resp, 200, b, "no-store");
+}
+
+void kg_ep_ready(const struct kg_req *req, struct kg_resp *resp)
+{
+    struct kg_store *st = req->srv->store;
+    enum kg_rc rc = st->ops->ping(st);
+    struct kg_json *b = kg_json_obj();
+    kg_json_set_str(b, "status", rc == KG_OK ? "ready" : "unavailable");
+    kg_json_set_str(b, "store", st->ops->name);
+    kg_resp_json(resp, rc == KG_OK ? 200 : 503, b, "no-store");
+}
+
+void kg_ep_metrics(const struct kg_req *req, struct kg_resp *resp)
+{
+    kg_resp_set_body(resp, 200, "text/plain; version=0.0.4",
+                     kg_metrics_render(&req->srv->metrics));
+    kg_resp_add_header(resp, "Cache-Control", "no-store");
+}

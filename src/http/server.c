@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * The HTTP server: libmicrohttpd (the only file that includes <microhttpd.h>) with its epoll
+ * thread pool, TLS through GnuTLS, turning each MHD request into a struct kg_req and sending
+ * back the struct kg_resp that kg_dispatch builds.
+ *
+ * Request lifecycle, as MHD's examples do it: the first access-handler call only creates the
+ * context (queuing a response there makes MHD close keep-alive connections); upload calls append
+ * into a capped buffer; the final call dispatches. A response carrying audit events is held:
+ * the connection is suspended, the events go to the group committer, and its callback resumes
+ * the connection, whose next handler call queues the response. The completion callback frees the
+ * context and records metrics and the access log line. */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "core/limits.h"
+#include "core/log.h"
+#include "endpoints/endpoints.h"
+#include "http/server.h"
+#include "server/commit.h"
+#include "server/server.h"
+
+enum state { ST_RECEIVING, ST_WAITING, ST_READY };
+
+struct ctx {
+    struct kg_http *http;
+    struct MHD_Connection *conn;
+    enum state state;
+    struct kg_buf body;
+    bool too_large;
+    struct kg_req req;
+    struct kg_resp resp;
+    enum kg_rc commit_rc;
+    int64_t start_us;
+    char path_copy[64]; /* for the access log: first bytes of the path */
+};
+
+struct kg_http {
+    struct kg_server *srv;
+    struct MHD_Daemon *d;
+    char *cert_pem;
+    char *key_pem;
+    atomic_int inflight;
+};
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Keep the path raw: routing must see exactly what the client sent (SPEC 12.1, /verify). */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *k,
+                                      const char *v)
+{
+    (void)kind;
+    struct kg_req *r = cls;
+    if (r->nheaders == KG_MAX_HEADERS) {
+        r->too_many_headers = true;
+        return MHD_NO;
+    }
+    r->headers[r->nheaders].name = kg_str_c(k);
+    r->headers[r->nheaders].value = kg_str_c(v ? v : "");
+    r->nheaders++;
+    return MHD_YES;
+}
+
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *k,
+                                     const char *v)
+{
+    (void)kind;
+    struct kg_req *r = cls;
+    if (r->nquery == KG_MAX_QUERY) {
+        return MHD_NO;
+    }
+    r->query[r->nquery].name = kg_str_c(k);
+    r->query[r->nquery].value = kg_str_c(v);
+    r->nquery++;
+    return MHD_YES;
+}
+
+static void peer_of(struct MHD_Connection *conn, char *out, size_t n)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    kg_strlcpy(out, "unknown", n);
+    if (!ci || !ci->client_addr) {
+        return;
+    }
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)n);
+    } else if (sa->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)n);
+    }
+}
+
+static enum MHD_Result send_resp(struct ctx *c)
+{
+    struct kg_resp *r = &c->resp;
+    struct MHD_Response *mr = MHD_create_response_from_buffer(
+        r->body_len, r->body ? r->body : (void *)(uintptr_t) "", MHD_RESPMEM_MUST_COPY);
+    if (!mr) {
+        return MHD_NO;
+    }
+    if (r->content_type) {
+        MHD_add_response_header(mr, "Content-Type", r->content_type);
+    }
+    for (size_t i = 0; i < r->nheaders; i++) {
+        MHD_add_response_header(mr, r->headers[i].name, r->headers[i].value);
+    }
+    MHD_add_response_header(mr, "X-Trace-Id", c->req.trace_id);
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    enum MHD_Result ret = MHD_queue_response(c->conn, (unsigned)r->status, mr);
+    MHD_destroy_response(mr);
+    return ret;
+}
+
+static void committed(void *arg, enum kg_rc rc)
+{
+    struct ctx *c = arg;
+    c->commit_rc = rc;
+    c->state = ST_READY;
+    MHD_resume_connection(c->conn);
+}
+
+static void build_req(struct ctx *c, struct MHD_Connection *conn, const char *url,
+                      const char *method)
+{
+    struct kg_req *r = &c->req;
+    r->srv = c->http->srv;
+    r->method = method;
+    r->path = kg_str_c(url);
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, r);
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, r);
+    r->body = (struct kg_str){c->body.p ? c->body.p : "", c->body.n};
+    r->body_too_large = c->too_large;
+    peer_of(conn, r->peer, sizeof r->peer);
+}
+
+static size_t body_cap(const char *url)
+{
+    size_t n = strlen(url);
+    return (n >= 6 && strcmp(url + n - 6, "/token") == 0) ? KG_MAX_TOKEN_BODY : KG_MAX_FORM_BODY;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
+                               const char *method, const char *version, const char *upload,
+                               size_t *upload_size, void **req_cls)
+{
+    (void)version;
+    struct kg_http *h = cls;
+    struct ctx *c = *req_cls;
+    if (!c) {
+        c = kg_calloc(1, sizeof *c);
+        c->http = h;
+        c->conn = conn;
+        c->start_us = now_us();
+        kg_trace_id(c->req.trace_id);
+        size_t cap = body_cap(url);
+        kg_buf_init(&c->body, cap);
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strlen(cl) > 9) {
+            c->too_large = true;
+        } else if (cl && (size_t)strtoul(cl, NULL, 10) > cap) {
+            c->too_large = true;
+        }
+        atomic_fetch_add(&h->inflight, 1);
+        *req_cls = c;
+        return MHD_YES;
+    }
+    if (c->state == ST_RECEIVING && *upload_size) {
+        if (!c->too_large && kg_buf_add(&c->body, upload, *upload_size) != KG_OK) {
+            c->too_large = true;
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (c->state == ST_WAITING) {
+        return MHD_YES; /* spurious call while suspended */
+    }
+    if (c->state == ST_READY) {
+        if (c->commit_rc != KG_OK && c->resp.on_commit_failure) {
+            c->resp.on_commit_failure(&c->resp, &c->req);
+        }
+        return send_resp(c);
+    }
+    build_req(c, conn, url, method);
+    if (c->req.too_many_headers) {
+        kg_problem(&c->resp, &c->req, 431, 1011, "headers-too-large",
+                   "Request Header Fields Too Large", "The request has too many headers.");
+    } else {
+        kg_dispatch(&c->req, &c->resp);
+    }
+    if (c->resp.naudit) {
+        c->state = ST_WAITING;
+        MHD_suspend_connection(conn); /* before submitting: the callback may run at once */
+        kg_committer_submit(h->srv->commit, c->resp.audit, c->resp.naudit, committed, c);
+        return MHD_YES;
+    }
+    return send_resp(c);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    struct kg_http *h = cls;
+    struct ctx *c = *req_cls;
+    if (!c) {
+        return;
+    }
+    int64_t us = now_us() - c->start_us;
+    int status = c->resp.status ? c->resp.status : 0;
+    kg_metrics_request(&h->srv->metrics, status, (uint64_t)us);
+    if (c->req.method) {
+        char st[8], dur[24];
+        snprintf(st, sizeof st, "%d", status);
+        snprintf(dur, sizeof dur, "%lld", (long long)us);
+        size_t pn = c->req.path.n < sizeof c->path_copy - 1 ? c->req.path.n
+                                                            : sizeof c->path_copy - 1;
+        memcpy(c->path_copy, c->req.path.p, pn);
+        c->path_copy[pn] = '\0';
+        kg_log(KG_LOG_INFO, c->req.trace_id, "http.request", "method", c->req.method, "path",
+               c->path_copy, "status", st, "duration_us", dur, "peer", c->req.peer,
+               "completed", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" : "aborted",
+               NULL);
+    }
+    kg_resp_clear(&c->resp);
+    kg_buf_free(&c->body);
+    free(c);
+    *req_cls = NULL;
+    atomic_fetch_sub(&h->inflight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) {
+        msg[--n] = '\0';
+    }
+    kg_log(KG_LOG_DEBUG, NULL, "http.mhd", "message", msg, NULL);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        return NULL;
+    }
+    struct kg_buf b;
+    kg_buf_init(&b, 1 << 20);
+    char tmp[4096];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) {
+        if (kg_buf_add(&b, tmp, n) != KG_OK) {
+            kg_buf_free(&b);
+            fclose(f);
+            return NULL;
+        }
+    }
+    fclose(f);
+    return kg_buf_take(&b);
+}
+
+/* host:port or [v6]:port into a socket address. */
+static bool parse_listen(const char *s, struct sockaddr_storage *ss, bool *v6)
+{
+    memset(ss, 0, sizeof *ss);
+    char host[128];
+    const char *colon;
+    if (s[0] == '[') {
+        const char *end = strchr(s, ']');
+        if (!end || end[1] != ':' || (size_t)(end - s - 1) >= sizeof host) {
+            return false;
+        }
+        memcpy(host, s + 1, (size_t)(end - s - 1));
+        host[end - s - 1] = '\0';
+        colon = end + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon || (size_t)(colon - s) >= sizeof host) {
+            return false;
+        }
+        memcpy(host, s, (size_t)(colon - s));
+        host[colon - s] = '\0';
+    }
+    char *end = NULL;
+    long port = strtol(colon + 1, &end, 10);
+    if (!end || *end || port < 0 || port > 65535) {
+        return false;
+    }
+    if (strcmp(host, "localhost") == 0) {
+        kg_strlcpy(host, "127.0.0.1", sizeof host);
+    }
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        *v6 = false;
+        return true;
+    }
+    if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        *v6 = true;
+        return true;
+    }
+    return false;
+}
+
+enum kg_rc kg_http_start(struct kg_server *srv, struct kg_http **out, struct kg_err *e)
+{
+    struct kg_http *h = kg_calloc(1, sizeof *h);
+    h->srv = srv;
+    atomic_init(&h->inflight, 0);
+    struct sockaddr_storage ss;
+    bool v6 = false;
+    if (!parse_listen(srv->cfg.listen, &ss, &v6)) {
+        free(h);
+        return KG_FAIL(e, KG_ERR_INVALID, "--listen %s is not host:port", srv->cfg.listen);
+    }
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    if (v6) {
+        flags |= MHD_USE_IPv6;
+    }
+    if (!srv->cfg.insecure_http) {
+        h->cert_pem = slurp(srv->cfg.tls_cert);
+        h->key_pem = slurp(srv->cfg.tls_key);
+        if (!h->cert_pem || !h->key_pem) {
+            kg_http_stop(h);
+            return KG_FAIL(e, KG_ERR_INVALID, "cannot read TLS certificate or key");
+        }
+        flags |= MHD_USE_TLS;
+    }
+    struct MHD_OptionItem opts[16];
+    int n = 0;
+#define OPT(o, v, p) opts[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (p)}
+    OPT(MHD_OPTION_SOCK_ADDR, 0, &ss);
+    OPT(MHD_OPTION_NOTIFY_COMPLETED, completed, h);
+    OPT(MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL);
+    OPT(MHD_OPTION_CONNECTION_LIMIT, KG_MAX_CONNECTIONS, NULL);
+    OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, KG_MAX_CONNECTIONS_PER_IP, NULL);
+    OPT(MHD_OPTION_CONNECTION_TIMEOUT, KG_CONNECTION_TIMEOUT, NULL);
+    OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, KG_MAX_HEADER_BYTES * 2, NULL);
+    OPT(MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
+    OPT(MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL);
+    if (srv->cfg.threads > 1) {
+        OPT(MHD_OPTION_THREAD_POOL_SIZE, srv->cfg.threads, NULL);
+    }
+    if (!srv->cfg.insecure_http) {
+        OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert_pem);
+        OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, h->key_pem);
+    }
+    OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL);
+    OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
+    h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h, MHD_OPTION_ARRAY, opts,
+                            MHD_OPTION_END);
+    if (!h->d) {
+        kg_http_stop(h);
+        return KG_FAIL(e, KG_ERR_INTERNAL, "cannot listen on %s (in use, or not permitted?)",
+                       srv->cfg.listen);
+    }
+    *out = h;
+    return KG_OK;
+}
+
+int kg_http_port(const struct kg_http *h)
+{
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    return di ? di->port : 0;
+}
+
+void kg_http_drain(struct kg_http *h, int max_ms)
+{
+    if (!h || !h->d) {
+        return;
+    }
+    MHD_socket s = MHD_quiesce_daemon(h->d); /* stop accepting */
+    if (s != MHD_INVALID_SOCKET) {
+        close(s);
+    }
+    int64_t until = kg_monotonic_ms() + max_ms;
+    while (atomic_load(&h->inflight) > 0 && kg_monotonic_ms() < until) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+void kg_http_stop(struct kg_http *h)
+{
+    if (!h) {
+        return;
+    }
+    if (h->d) {
+        MHD_stop_daemon(h->d);
+    }
+    if (h->key_pem) {
+        kg_wipe(h->key_pem, strlen(h->key_pem));
+    }
+    free(h->key_pem);
+    free(h->cert_pem);
+    free(h);
+}

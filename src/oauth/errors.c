@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * The OAuth error table and error bodies; see errors.h. */
+#include "oauth/errors.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const struct kg_oerr_info TABLE[KG_OE_COUNT] = {
+    [KG_OE_NONE] = {"server_error", 500, 9001, NULL, "No error."},
+    [KG_OE_MALFORMED_BODY] = {"invalid_request", 400, 1000, NULL,
+                              "The request body is not a valid form."},
+    [KG_OE_CONTENT_TYPE] = {"invalid_request", 400, 1001, NULL,
+                            "The body must be application/x-www-form-urlencoded."},
+    [KG_OE_REPEATED_PARAM] = {"invalid_request", 400, 1002, NULL,
+                              "A parameter was sent more than once (RFC 6749 3.1)."},
+    [KG_OE_BODY_TOO_LARGE] = {"invalid_request", 413, 1003, NULL,
+                              "The request body is too large."},
+    [KG_OE_GRANT_MISSING] = {"invalid_request", 400, 1004, NULL,
+                             "The request must contain grant_type."},
+    [KG_OE_PARAM_MISSING] = {"invalid_request", 400, 1005, NULL,
+                             "A required parameter is missing."},
+    [KG_OE_BAD_ENCODING] = {"invalid_request", 400, 1006, NULL,
+                            "A parameter is not validly encoded (percent-encoding, UTF-8, NUL)."},
+    [KG_OE_METHOD] = {"invalid_request", 405, 1007, NULL, "This endpoint accepts only POST."},
+    [KG_OE_FIELD_TOO_LONG] = {"invalid_request", 400, 1008, NULL,
+                              "A parameter is longer than allowed, or there are too many."},
+    [KG_OE_TOKEN_MISSING] = {"invalid_request", 400, 1009, NULL,
+                             "The request must contain token."},
+    [KG_OE_TENANT_UNKNOWN] = {"invalid_request", 400, 1010, NULL,
+                              "The tenant named in the URL is not known."},
+    [KG_OE_CLIENT_AUTH_FAILED] = {"invalid_client", 401, 2000, NULL,
+                                  "Client authentication failed: unknown client or wrong "
+                                  "secret."},
+    [KG_OE_CLIENT_AUTH_METHOD] = {"invalid_client", 401, 2001, NULL,
+                                  "The client authenticated with a method it is not registered "
+                                  "for."},
+    [KG_OE_CLIENT_AUTH_MULTIPLE] = {"invalid_client", 401, 2002, NULL,
+                                    "The client used more than one authentication method."},
+    [KG_OE_CLIENT_AUTH_MISSING] = {"invalid_client", 401, 2003, NULL,
+                                   "This client must authenticate."},
+    [KG_OE_CLIENT_ID_MISSING] = {"invalid_request", 400, 2004, NULL,
+                                 "The request must contain client_id."},
+    [KG_OE_GRANT_NOT_ALLOWED] = {"unauthorized_client", 400, 3000, NULL,
+                                 "This client is not allowed to use this grant type."},
+    [KG_OE_PUBLIC_CLIENT_CC] = {"unauthorized_client", 400, 3001, NULL,
+                                "Public clients cannot use client_credentials."},
+    [KG_OE_UNSUPPORTED_GRANT] = {"unsupported_grant_type", 400, 4000, NULL,
+                                 "The grant type is not supported."},
+    [KG_OE_SCOPE_TWO_APIS] = {"invalid_scope", 400, 5000, NULL,
+                              "The scopes name more than one API; ask for one API per token."},
+    [KG_OE_SCOPE_UNKNOWN_API] = {"invalid_scope", 400, 5001, NULL,
+                                 "The scope names an API that is not registered."},
+    [KG_OE_SCOPE_INVALID] = {"invalid_scope", 400, 5002, NULL,
+                             "A scope is malformed or not offered by the API."},
+    [KG_OE_SCOPE_WIDENED] = {"invalid_scope", 400, 5003, NULL,
+                             "The scope exceeds what was originally granted."},
+    [KG_OE_SCOPE_DEFAULT_REQUIRED] = {"invalid_scope", 400, 5004, NULL,
+                                      "client_credentials requires scope={API}/.default."},
+    [KG_OE_BAD_CREDENTIALS] = {"invalid_grant", 400, 6000, NULL,
+                               "The user name or password is incorrect."},
+    [KG_OE_THROTTLED] = {"invalid_grant", 400, 6001, NULL,
+                         "Too many failed sign-in attempts; try again later."},
+    [KG_OE_RT_INVALID] = {"invalid_grant", 400, 6002, "bad_token",
+                          "The refresh token is malformed or unknown."},
+    [KG_OE_RT_EXPIRED] = {"invalid_grant", 400, 6003, "bad_token",
+                          "The refresh token has expired; sign in again."},
+    [KG_OE_RT_REVOKED] = {"invalid_grant", 400, 6004, "bad_token",
+                          "The refresh token has been revoked; sign in again."},
+    [KG_OE_RT_REUSED] = {"invalid_grant", 400, 6005, "bad_token",
+                         "The refresh token was already used; its session has been revoked."},
+    [KG_OE_RT_OTHER_CLIENT] = {"invalid_grant", 400, 6006, "bad_token",
+                               "The refresh token was issued to another client."},
+    [KG_OE_USER_GONE] = {"invalid_grant", 400, 6007, "bad_token",
+                         "The user no longer exists or is disabled."},
+    [KG_OE_NOT_AUTHORIZED] = {"invalid_request", 403, 7000, NULL,
+                              "The client may not introspect or revoke this token."},
+    [KG_OE_UNAVAILABLE] = {"temporarily_unavailable", 503, 9000, NULL,
+                           "The service is temporarily unavailable; retry shortly."},
+    [KG_OE_SERVER_ERROR] = {"server_error", 500, 9001, NULL, "An internal error occurred."},
+};
+
+const struct kg_oerr_info *kg_oerr_info(enum kg_oerr e)
+{
+    return (e > KG_OE_NONE && e < KG_OE_COUNT) ? &TABLE[e] : &TABLE[KG_OE_SERVER_ERROR];
+}
+
+const struct kg_oerr_info *kg_oerr_by_code(int code)
+{
+    for (int i = 1; i < KG_OE_COUNT; i++) {
+        if (TABLE[i].code == code) {
+            return &TABLE[i];
+        }
+    }
+    return NULL;
+}
+
+struct kg_json *kg_oerr_body(enum kg_oerr e, const char *extra, const char *trace_id,
+                             const char *correlation_id, const char *public_url)
+{
+    const struct kg_oerr_info *in = kg_oerr_info(e);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char ts[32];
+    strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%SZ", &tm);
+    char desc[768];
+    snprintf(desc, sizeof desc, "KG%d: %s%s%s Trace ID: %s Correlation ID: %s Timestamp: %s",
+             in->code, in->description, extra ? " " : "", extra ? extra : "", trace_id,
+             correlation_id, ts);
+    struct kg_json *b = kg_json_obj();
+    kg_json_set_str(b, "error", in->error);
+    kg_json_set_str(b, "error_description", desc);
+    struct kg_json *codes = kg_json_arr();
+    kg_json_arr_add_int(codes, in->code);
+    kg_json_set(b, "error_codes", codes);
+    kg_json_set_str(b, "timestamp", ts);
+    kg_json_set_str(b, "trace_id", trace_id);
+    kg_json_set_str(b, "correlation_id", correlation_id);
+    char uri[600];
+    snprintf(uri, sizeof uri, "%s/errors/%d", public_url, in->code);
+    kg_json_set_str(b, "error_uri", uri);
+    if (in->suberror) {
+        kg_json_set_str(b, "suberror", in->suberror);
+    }
+    return b;
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Every way an OAuth endpoint can refuse a request, each with its RFC 6749 5.2 error string, its
+ * HTTP status, keygate's stable numeric code (the same numbers problem bodies elsewhere carry as
+ * "code"), and a description a developer can act on. Codes are a contract: never renumber. */
+#ifndef KG_OAUTH_ERRORS_H
+#define KG_OAUTH_ERRORS_H
+
+#include "json/json.h"
+
+enum kg_oerr {
+    KG_OE_NONE = 0,
+    KG_OE_MALFORMED_BODY,
+    KG_OE_CONTENT_TYPE,
+    KG_OE_REPEATED_PARAM,
+    KG_OE_BODY_TOO_LARGE,
+    KG_OE_GRANT_MISSING,
+    KG_OE_PARAM_MISSING,
+    KG_OE_BAD_ENCODING,
+    KG_OE_METHOD,
+    KG_OE_FIELD_TOO_LONG,
+    KG_OE_TOKEN_MISSING,
+    KG_OE_TENANT_UNKNOWN,
+    KG_OE_CLIENT_AUTH_FAILED,
+    KG_OE_CLIENT_AUTH_METHOD,
+    KG_OE_CLIENT_AUTH_MULTIPLE,
+    KG_OE_CLIENT_AUTH_MISSING,
+    KG_OE_CLIENT_ID_MISSING,
+    KG_OE_GRANT_NOT_ALLOWED,
+    KG_OE_PUBLIC_CLIENT_CC,
+    KG_OE_UNSUPPORTED_GRANT,
+    KG_OE_SCOPE_TWO_APIS,
+    KG_OE_SCOPE_UNKNOWN_API,
+    KG_OE_SCOPE_INVALID,
+    KG_OE_SCOPE_WIDENED,
+    KG_OE_SCOPE_DEFAULT_REQUIRED,
+    KG_OE_BAD_CREDENTIALS,
+    KG_OE_THROTTLED,
+    KG_OE_RT_INVALID,
+    KG_OE_RT_EXPIRED,
+    KG_OE_RT_REVOKED,
+    KG_OE_RT_REUSED,
+    KG_OE_RT_OTHER_CLIENT,
+    KG_OE_USER_GONE,
+    KG_OE_NOT_AUTHORIZED,
+    KG_OE_UNAVAILABLE,
+    KG_OE_SERVER_ERROR,
+    KG_OE_COUNT
+};
+
+struct kg_oerr_info {
+    const char *error; /* RFC 6749 error string */
+    int status;
+    int code;
+    const char *suberror; /* or NULL */
+    const char *description;
+};
+
+const struct kg_oerr_info *kg_oerr_info(enum kg_oerr e);
+/* The table entry with this numeric code, or NULL. */
+const struct kg_oerr_info *kg_oerr_by_code(int code);
+/* The RFC 6749 5.2 body plus error_codes, timestamp, trace_id, correlation_id, error_uri;
+ * extra (may be NULL) is appended to the description. Owned. */
+struct kg_json *kg_oerr_body(enum kg_oerr e, const char *extra, const char *trace_id,
+                             const char *correlation_id, const char *public_url);
+
+#endif

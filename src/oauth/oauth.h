@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * The token service's vocabulary: a token request as oauth/ sees it (already parsed from HTTP by
+ * endpoints/, with the tenant resolved), and its outcome (a JSON body or an error, plus the audit
+ * events that must be committed before the answer leaves). No HTTP and no SQL in here. */
+#ifndef KG_OAUTH_OAUTH_H
+#define KG_OAUTH_OAUTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/str.h"
+#include "http/form.h"
+#include "json/json.h"
+#include "oauth/errors.h"
+#include "server/server.h"
+#include "store/store.h"
+
+struct kg_oreq {
+    struct kg_server *srv;
+    const struct kg_tenant *tenant;
+    const struct kg_form *form;
+    struct kg_str authorization; /* the Authorization header, KG_STR_NULL if absent */
+    size_t authorization_count;
+    const char *peer;
+    const char *trace_id;
+    const char *correlation_id;
+    int64_t now;
+};
+
+#define KG_OUT_AUDIT 4
+
+struct kg_oout {
+    struct kg_json *body; /* success body (owned) */
+    enum kg_oerr err;     /* KG_OE_NONE on success */
+    char err_extra[200];  /* appended to error_description */
+    bool basic_used;      /* the client tried HTTP Basic: invalid_client carries
+                             WWW-Authenticate: Basic */
+    struct kg_audit audit[KG_OUT_AUDIT];
+    size_t naudit;
+};
+
+/* Sets an error outcome and returns false, for `return fail(out, ...)` style. */
+bool kg_oout_fail(struct kg_oout *out, enum kg_oerr e, const char *extra);
+/* Adds an audit event for this request; fields not given are empty. */
+struct kg_audit *kg_oout_audit(struct kg_oout *out, const struct kg_oreq *rq, const char *action,
+                               const char *outcome);
+
+/* The authenticated client of a request. */
+struct kg_client {
+    struct kg_app app;
+    const char *method; /* client_secret_basic | client_secret_post | none */
+};
+
+/* RFC 6749 2.3 / SPEC 4: authenticates the client exactly as registered. */
+bool kg_client_authenticate(const struct kg_oreq *rq, struct kg_client *c, struct kg_oout *out);
+/* true if the app's allowed grants contain grant. */
+bool kg_client_allows(const struct kg_app *app, const char *grant);
+
+/* A parsed scope parameter (SPEC 4 "Scopes"). */
+struct kg_scope {
+    char requested[KG_MAX_SCOPE_LEN + 1]; /* verbatim, echoed in the response */
+    bool has_api;
+    struct kg_api api;
+    bool api_default; /* {API}/.default */
+    char api_scopes[KG_LIST]; /* delegated scope values, space-separated */
+    bool openid, profile, email, offline_access;
+};
+
+/* Parses and checks scope against the registered APIs. */
+bool kg_scope_parse(const struct kg_oreq *rq, const char *scope, struct kg_scope *sc,
+                    struct kg_oout *out);
+
+/* What a token is about. */
+struct kg_subject {
+    bool is_user;
+    const struct kg_user *user; /* when is_user */
+    char roles[KG_LIST];        /* tenant roles (users) or application permissions (apps) */
+    int64_t auth_time;
+};
+
+/* Mints an access token (and an ID token when scope has openid and the subject is a user) into
+ * out->body as a complete token response, minus refresh fields. Sets *jti and *exp of the
+ * access token. */
+bool kg_tokens_mint(const struct kg_oreq *rq, const struct kg_client *c,
+                    const struct kg_scope *sc, const struct kg_subject *sub, char jti[KG_ID],
+                    int64_t *exp, struct kg_oout *out);
+/* Issues a new refresh token family for the response in out->body (adds refresh_token and
+ * refresh_token_expires_in). */
+bool kg_tokens_add_refresh(const struct kg_oreq *rq, const struct kg_client *c,
+                           const struct kg_scope *sc, const struct kg_subject *sub,
+                           const char *jti, int64_t exp, struct kg_oout *out);
+/* The issuer of a tenant: {public_url}/{tenant id}/v2.0 (SPEC 3). */
+void kg_issuer(const struct kg_server *srv, const struct kg_tenant *t, char *out, size_t n);
+
+/* Username key for lookups: NFC, case-folded (SPEC 2). false if not valid UTF-8 or too long. */
+bool kg_username_key(const char *username, char *out, size_t n);
+/* argon2id with OWASP parameters. Encoded hash into out[160]. */
+bool kg_password_hash(const char *password, char out[160]);
+bool kg_password_verify(const char *encoded, const char *password);
+
+/* The grants, each in its own file. */
+bool kg_grant_client_credentials(const struct kg_oreq *rq, struct kg_oout *out);
+bool kg_grant_password(const struct kg_oreq *rq, struct kg_oout *out);
+bool kg_grant_refresh(const struct kg_oreq *rq, struct kg_oout *out);
+/* Dispatches on grant_type. */
+bool kg_token_request(const struct kg_oreq *rq, struct kg_oout *out);
+
+/* RFC 7662 and RFC 7009. */
+bool kg_introspect(const struct kg_oreq *rq, struct kg_oout *out);
+bool kg_revoke(const struct kg_oreq *rq, struct kg_oout *out);
+
+/* Verifies an access token of this tenant: signature with a tenant key, iss, times, and
+ * revocation. Returns claims (owned) or an error code. */
+enum kg_rc kg_access_token_verify(const struct kg_oreq *rq, struct kg_str jwt,
+                                  struct kg_json **claims, struct kg_err *e);
+
+#endif

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Minting: access tokens (RFC 9068 profile, SPEC 4 claims), ID tokens (OIDC Core 2, COMPAT) and
+ * the token response (RFC 6749 5.1 plus the members MSAL needs), and new refresh token families.
+ * Signing uses the tenant's active key from the keyring; nothing here writes to disk except a
+ * new refresh family. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/crypto.h"
+#include "core/encode.h"
+#include "oauth/keyring.h"
+#include "oauth/oauth.h"
+
+void kg_issuer(const struct kg_server *srv, const struct kg_tenant *t, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s/v2.0", srv->cfg.public_url, t->id);
+}
+
+static struct kg_json *words_arr(const char *list)
+{
+    struct kg_json *a = kg_json_arr();
+    char w[KG_LIST];
+    const char *p = list;
+    while (*p) {
+        const char *sp = strchr(p, ' ');
+        size_t n = sp ? (size_t)(sp - p) : strlen(p);
+        if (n && n < sizeof w) {
+            memcpy(w, p, n);
+            w[n] = '\0';
+            kg_json_arr_add_str(a, w);
+        }
+        p += n + (sp ? 1 : 0);
+    }
+    return a;
+}
+
+static int64_t lifetime(const struct kg_oreq *rq, const struct kg_client *c)
+{
+    int64_t l = c->app.token_lifetime > 0 ? c->app.token_lifetime : rq->tenant->token_lifetime;
+    return l > 0 ? l : 3600;
+}
+
+/* The scp claim of a user token: delegated API scopes, or for .default every scope the API
+ * offers (consent arrives with interactive sign-in), or the OIDC scopes when no API was named. */
+static void user_scp(const struct kg_scope *sc, char *out, size_t n)
+{
+    if (sc->has_api) {
+        kg_strlcpy(out, sc->api_default ? sc->api.scopes : sc->api_scopes, n);
+        return;
+    }
+    snprintf(out, n, "%s%s%s", sc->openid ? "openid " : "", sc->profile ? "profile " : "",
+             sc->email ? "email " : "");
+    size_t l = strlen(out);
+    if (l && out[l - 1] == ' ') {
+        out[l - 1] = '\0';
+    }
+}
+
+static bool sign(const struct kg_oreq *rq, const char *typ, const struct kg_json *claims,
+                 char **jwt, struct kg_oout *out)
+{
+    struct kg_key *key = NULL;
+    struct kg_err e = {0};
+    enum kg_rc rc = kg_keyring_active(rq->srv->keys, rq->tenant->id, &key, &e);
+    if (rc == KG_OK) {
+        rc = kg_jws_sign(key, typ, claims, jwt, &e);
+        kg_key_release(key);
+    }
+    if (rc) {
+        return kg_oout_fail(out, rc == KG_ERR_STORE ? KG_OE_UNAVAILABLE : KG_OE_SERVER_ERROR,
+                            NULL);
+    }
+    return true;
+}
+
+static void identity_claims(struct kg_json *c, const struct kg_user *u, bool email)
+{
+    kg_json_set_str(c, "name", u->display_name[0] ? u->display_name : u->username);
+    kg_json_set_str(c, "preferred_username", u->username);
+    if (email && u->email[0]) {
+        kg_json_set_str(c, "email", u->email);
+    }
+}
+
+bool kg_tokens_mint(const struct kg_oreq *rq, const struct kg_client *c,
+                    const struct kg_scope *sc, const struct kg_subject *sub, char jti[KG_ID],
+                    int64_t *exp_out, struct kg_oout *out)
+{
+    char iss[700];
+    kg_issuer(rq->srv, rq->tenant, iss, sizeof iss);
+    int64_t now = rq->now, life = lifetime(rq, c), exp = now + life;
+    const char *subject = sub->is_user ? sub->user->oid : c->app.sp_oid;
+    kg_uuid4(jti);
+
+    struct kg_json *at = kg_json_obj();
+    kg_json_set_str(at, "iss", iss);
+    kg_json_set_str(at, "aud", sc->has_api ? sc->api.identifier : c->app.client_id);
+    kg_json_set_str(at, "sub", subject);
+    kg_json_set_str(at, "oid", subject);
+    kg_json_set_str(at, "tid", rq->tenant->id);
+    kg_json_set_str(at, "azp", c->app.client_id);
+    kg_json_set_str(at, "client_id", c->app.client_id);
+    kg_json_set_int(at, "iat", now);
+    kg_json_set_int(at, "nbf", now);
+    kg_json_set_int(at, "exp", exp);
+    kg_json_set_str(at, "jti", jti);
+    kg_json_set_str(at, "ver", "2.0");
+    kg_json_set_str(at, "idtyp", sub->is_user ? "user" : "app");
+    if (sub->is_user) {
+        char scp[KG_LIST];
+        user_scp(sc, scp, sizeof scp);
+        kg_json_set_str(at, "scp", scp);
+    }
+    if (sub->roles[0]) {
+        kg_json_set(at, "roles", words_arr(sub->roles));
+    }
+    if (sub->is_user) {
+        identity_claims(at, sub->user, true);
+    }
+    char *access = NULL;
+    bool ok = sign(rq, "at+jwt", at, &access, out);
+    kg_json_free(at);
+    if (!ok) {
+        return false;
+    }
+
+    struct kg_json *body = kg_json_obj();
+    kg_json_set_str(body, "token_type", "Bearer");
+    kg_json_set_str(body, "scope", sc->requested);
+    kg_json_set_int(body, "expires_in", life);
+    kg_json_set_int(body, "ext_expires_in", life);
+    if (life > 7200) { /* COMPAT: MSAL refreshes proactively after refresh_in */
+        kg_json_set_int(body, "refresh_in", life / 2);
+    }
+    kg_json_set_str(body, "access_token", access);
+    free(access);
+
+    if (sub->is_user && sc->openid) { /* OIDC Core 2; COMPAT "ID token" */
+        struct kg_json *id = kg_json_obj();
+        kg_json_set_str(id, "iss", iss);
+        kg_json_set_str(id, "aud", c->app.client_id);
+        kg_json_set_str(id, "sub", subject);
+        kg_json_set_str(id, "oid", subject);
+        kg_json_set_str(id, "tid", rq->tenant->id);
+        kg_json_set_int(id, "iat", now);
+        kg_json_set_int(id, "nbf", now);
+        kg_json_set_int(id, "exp", exp);
+        kg_json_set_str(id, "ver", "2.0");
+        kg_json_set_int(id, "auth_time", sub->auth_time);
+        identity_claims(id, sub->user, sc->email);
+        char *idt = NULL;
+        ok = sign(rq, "JWT", id, &idt, out);
+        kg_json_free(id);
+        if (!ok) {
+            kg_json_free(body);
+            return false;
+        }
+        kg_json_set_str(body, "id_token", idt);
+        free(idt);
+    }
+    const char *ci = kg_form_get(rq->form, "client_info");
+    if (sub->is_user && ci && strcmp(ci, "1") == 0) { /* COMPAT: MSAL's account key */
+        char info[200], enc[300];
+        snprintf(info, sizeof info, "{\"uid\":\"%s\",\"utid\":\"%s\"}", subject, rq->tenant->id);
+        kg_b64url_encode((const uint8_t *)info, strlen(info), enc);
+        kg_json_set_str(body, "client_info", enc);
+    }
+    kg_json_set_int(body, "created_at", now);
+    kg_json_free(out->body);
+    out->body = body;
+    *exp_out = exp;
+    return true;
+}
+
+bool kg_tokens_add_refresh(const struct kg_oreq *rq, const struct kg_client *c,
+                           const struct kg_scope *sc, const struct kg_subject *sub,
+                           const char *jti, int64_t exp, struct kg_oout *out)
+{
+    char token[KG_SECRET_MAX];
+    kg_secret_new("kg_rt_", token);
+    struct kg_refresh r;
+    memset(&r, 0, sizeof r);
+    kg_store_hash_secret(token, strlen(token), r.hash);
+    kg_strlcpy(r.tenant_id, rq->tenant->id, sizeof r.tenant_id);
+    kg_uuid4(r.family_id);
+    kg_strlcpy(r.client_id, c->app.client_id, sizeof r.client_id);
+    kg_strlcpy(r.user_oid, sub->user->oid, sizeof r.user_oid);
+    kg_strlcpy(r.scope, sc->requested, sizeof r.scope);
+    kg_strlcpy(r.access_jti, jti, sizeof r.access_jti);
+    r.access_exp = exp;
+    r.auth_time = sub->auth_time;
+    r.created_at = rq->now;
+    r.expires_at = rq->now + rq->srv->cfg.refresh_lifetime;
+    struct kg_store *st = rq->srv->store;
+    if (st->ops->refresh_create(st, &r) != KG_OK) {
+        kg_wipe(token, sizeof token);
+        return kg_oout_fail(out, KG_OE_UNAVAILABLE, NULL);
+    }
+    kg_json_set_str(out->body, "refresh_token", token);
+    kg_json_set_int(out->body, "refresh_token_expires_in", rq->srv->cfg.refresh_lifetime);
+    kg_wipe(token, sizeof token);
+    return true;
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * The group-commit writer thread; see commit.h. */
+#include "server/commit.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/limits.h"
+#include "core/log.h"
+#include "core/str.h"
+
+struct item {
+    struct kg_audit *ev;
+    size_t n;
+    kg_commit_done_fn done;
+    void *arg;
+    struct item *next;
+};
+
+struct kg_committer {
+    struct kg_store *store;
+    struct kg_metrics *m;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t has_work;
+    pthread_cond_t has_room;
+    struct item *head, *tail;
+    size_t queued; /* events */
+    bool stop;
+};
+
+static void commit_batch(struct kg_committer *c, struct item *list)
+{
+    size_t total = 0;
+    for (struct item *it = list; it; it = it->next) {
+        total += it->n;
+    }
+    struct kg_audit *all = kg_malloc(total * sizeof *all);
+    size_t o = 0;
+    for (struct item *it = list; it; it = it->next) {
+        memcpy(all + o, it->ev, it->n * sizeof *all);
+        o += it->n;
+    }
+    enum kg_rc rc = c->store->ops->audit_append(c->store, all, total);
+    free(all);
+    if (rc) {
+        kg_log(KG_LOG_ERROR, NULL, "audit.commit_failed", "error", kg_rc_name(rc), NULL);
+    }
+    kg_metrics_batch(c->m, total, rc == KG_OK);
+    while (list) {
+        struct item *next = list->next;
+        if (list->done) {
+            list->done(list->arg, rc);
+        }
+        free(list->ev);
+        free(list);
+        list = next;
+    }
+}
+
+static void *writer(void *arg)
+{
+    struct kg_committer *c = arg;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (!c->head && !c->stop) {
+            pthread_cond_wait(&c->has_work, &c->mu);
+        }
+        if (!c->head && c->stop) {
+            break;
+        }
+        struct item *list = c->head;
+        c->head = c->tail = NULL;
+        c->queued = 0;
+        pthread_cond_broadcast(&c->has_room);
+        pthread_mutex_unlock(&c->mu);
+        commit_batch(c, list);
+        pthread_mutex_lock(&c->mu);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+struct kg_committer *kg_committer_new(struct kg_store *store, struct kg_metrics *m)
+{
+    struct kg_committer *c = kg_calloc(1, sizeof *c);
+    c->store = store;
+    c->m = m;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->has_work, NULL);
+    pthread_cond_init(&c->has_room, NULL);
+    if (pthread_create(&c->thread, NULL, writer, c) != 0) {
+        kg_log(KG_LOG_ERROR, NULL, "audit.thread_failed", NULL);
+        abort();
+    }
+    return c;
+}
+
+void kg_committer_submit(struct kg_committer *c, const struct kg_audit *ev, size_t n,
+                         kg_commit_done_fn done, void *arg)
+{
+    struct item *it = kg_calloc(1, sizeof *it);
+    it->ev = kg_malloc(n * sizeof *ev);
+    memcpy(it->ev, ev, n * sizeof *ev);
+    it->n = n;
+    it->done = done;
+    it->arg = arg;
+    pthread_mutex_lock(&c->mu);
+    while (c->queued >= KG_MAX_COMMIT_QUEUE && !c->stop) {
+        pthread_cond_wait(&c->has_room, &c->mu);
+    }
+    if (c->tail) {
+        c->tail->next = it;
+    } else {
+        c->head = it;
+    }
+    c->tail = it;
+    c->queued += n;
+    pthread_cond_signal(&c->has_work);
+    pthread_mutex_unlock(&c->mu);
+}
+
+void kg_committer_free(struct kg_committer *c)
+{
+    if (!c) {
+        return;
+    }
+    pthread_mutex_lock(&c->mu);
+    c->stop = true;
+    pthread_cond_broadcast(&c->has_work);
+    pthread_cond_broadcast(&c->has_room);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->thread, NULL);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->has_work);
+    pthread_cond_destroy(&c->has_room);
+    free(c);
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * The running keygate: configuration, the store, the signing keyring, the group committer,
+ * brute-force throttles and metrics, wired together once at start and shared read-only by every
+ * request thread. Also master-key loading, which the CLI shares. */
+#ifndef KG_SERVER_SERVER_H
+#define KG_SERVER_SERVER_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "server/metrics.h"
+#include "store/store.h"
+
+struct kg_config {
+    char data_dir[1024];
+    char db_url[1024]; /* empty: SQLite in data_dir */
+    char listen[128];  /* host:port */
+    char public_url[512];
+    char tls_cert[1024];
+    char tls_key[1024];
+    bool insecure_http;
+    int threads;
+    int refresh_grace_seconds;
+    int64_t refresh_lifetime;
+    uint8_t master_key[32];
+};
+
+struct kg_keyring;
+struct kg_committer;
+struct kg_throttle;
+
+struct kg_server {
+    struct kg_config cfg;
+    struct kg_store *store;
+    struct kg_keyring *keys;
+    struct kg_committer *commit;
+    struct kg_throttle *throttle;
+    struct kg_metrics metrics;
+};
+
+/* Defaults of SPEC 9: ./var, 127.0.0.1:8443, HTTPS, one thread per core. */
+void kg_config_defaults(struct kg_config *c);
+/* Master key from KEYGATE_MASTER_KEY (64 hex), KEYGATE_MASTER_KEY_FILE, or data_dir/master.key
+ * (created 0600 with 256 random bits when absent and create is true). */
+enum kg_rc kg_master_key_load(const char *data_dir, bool create, uint8_t key[32],
+                              struct kg_err *e);
+
+/* Opens the store and the shared services; kg_server_close releases them. */
+enum kg_rc kg_server_open(struct kg_server *s, struct kg_err *e);
+void kg_server_close(struct kg_server *s);
+
+#endif

@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * The store interface: every persistent thing keygate knows, behind one vtable so that back ends
+ * (sqlite/ now, pg/ next) are interchangeable and oauth/ never sees SQL. Rules every back end keeps:
+ *  - every lookup of a tenant-owned thing takes the tenant id (SPEC 12.5);
+ *  - single-use things are consumed atomically inside the store (conditional UPDATE + row count),
+ *    never read-then-write by the caller;
+ *  - a call that returns KG_OK has committed durably (a killed process loses nothing acknowledged);
+ *  - all functions are thread-safe; records are returned by value into caller-provided structs,
+ *    lists as owned arrays freed with the matching _free.
+ * Errors: KG_ERR_NOT_FOUND, KG_ERR_CONFLICT (unique key, already consumed), KG_ERR_STORE. */
+#ifndef KG_STORE_STORE_H
+#define KG_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/crypto.h"
+#include "core/err.h"
+
+#define KG_ID 40     /* UUID + NUL, with room */
+#define KG_NAME 128  /* names, display names */
+#define KG_URI 264   /* API identifiers */
+#define KG_LIST 2048 /* space-separated lists (permissions, scopes, grants, redirect URIs) */
+#define KG_HASH_HEX (2 * KG_SHA256_LEN + 1)
+
+struct kg_tenant {
+    char id[KG_ID];
+    char name[KG_NAME];
+    char display_name[KG_NAME];
+    char signing_alg[8]; /* RS256 | ES256 */
+    int64_t token_lifetime;
+    int64_t created_at;
+};
+
+struct kg_api {
+    char id[KG_ID];
+    char identifier[KG_URI];
+    char name[KG_NAME];
+    char permissions[KG_LIST]; /* space-separated */
+    char scopes[KG_LIST];      /* delegated scopes offered, space-separated */
+    bool require_caller_id;
+    bool require_subscription_key;
+    char tenant_header[64];
+    int64_t created_at;
+};
+
+struct kg_app {
+    char client_id[KG_ID];
+    char tenant_id[KG_ID];
+    char name[KG_NAME];
+    bool is_public;
+    char auth_method[32]; /* client_secret_basic | client_secret_post | none */
+    char grants[256];     /* space-separated grant types */
+    char redirect_uris[KG_LIST];
+    char sp_oid[KG_ID]; /* the service principal's object id */
+    int64_t token_lifetime; /* 0 = tenant default */
+    int64_t created_at;
+};
+
+struct kg_secret_rec {
+    char id[KG_ID];
+    char client_id[KG_ID];
+    char hash[KG_HASH_HEX];
+    char hint[16]; /* the first characters, for people to recognise it */
+    int64_t created_at;
+    int64_t expires_at; /* 0 = never */
+};
+
+struct kg_user {
+    char oid[KG_ID];
+    char tenant_id[KG_ID];
+    char username[KG_NAME];
+    char username_key[KG_NAME * 2]; /* NFC + case fold, for lookups */
+    char email[KG_NAME];
+    char display_name[KG_NAME];
+    char password_hash[160];
+    bool disabled;
+    int64_t created_at;
+};
+
+struct kg_role {
+    char id[KG_ID];
+    char tenant_id[KG_ID];
+    char name[KG_NAME];
+    char permissions[KG_LIST]; /* patterns */
+    bool builtin;
+};
+
+struct kg_signing_key {
+    char kid[48]; /* RFC 7638 thumbprint, base64url */
+    char tenant_id[KG_ID];
+    char alg[8];
+    char status[12];        /* active | next | retired */
+    char *public_jwk;       /* owned JSON */
+    uint8_t *private_sealed; /* owned; AES-GCM sealed private JWK */
+    size_t private_sealed_len;
+    int64_t created_at;
+    int64_t retired_at;
+};
+
+struct kg_refresh {
+    char hash[KG_HASH_HEX]; /* SHA-256 of the token */
+    char tenant_id[KG_ID];
+    char family_id[KG_ID];
+    char client_id[KG_ID];
+    char user_oid[KG_ID];
+    char scope[KG_LIST]; /* granted scope string, as requested */
+    char access_jti[KG_ID];
+    int64_t access_exp;
+    int64_t auth_time;
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t used_at;    /* 0 while current */
+    int64_t revoked_at; /* family revoked */
+    uint8_t *grace;     /* owned: the successor response sealed under this token, or NULL */
+    size_t grace_len;
+};
+
+struct kg_audit {
+    int64_t time_ms;
+    char tenant_id[KG_ID];
+    char actor_type[16]; /* user | app | apikey | operator | anonymous */
+    char actor_id[KG_NAME];
+    char caller_id[KG_NAME];
+    char action[48];
+    char target[KG_NAME];
+    char outcome[16]; /* success | failure | denied */
+    char client_ip[48];
+    char trace_id[36];
+    char detail[256];
+};
+
+struct kg_store;
+
+struct kg_store_ops {
+    const char *name;
+    void (*close)(struct kg_store *s);
+    enum kg_rc (*ping)(struct kg_store *s);
+    enum kg_rc (*tenant_create)(struct kg_store *s, const struct kg_tenant *t,
+                                const struct kg_signing_key *k, const struct kg_role *roles,
+                                size_t nroles);
+    enum kg_rc (*tenant_get)(struct kg_store *s, const char *alias, struct kg_tenant *out);
+    enum kg_rc (*tenant_list)(struct kg_store *s, struct kg_tenant **out, size_t *n);
+    enum kg_rc (*api_create)(struct kg_store *s, const struct kg_api *a);
+    enum kg_rc (*api_get)(struct kg_store *s, const char *identifier, struct kg_api *out);
+    enum kg_rc (*api_list)(struct kg_store *s, struct kg_api **out, size_t *n);
+    enum kg_rc (*app_create)(struct kg_store *s, const struct kg_app *a,
+                             const struct kg_secret_rec *first_secret);
+    enum kg_rc (*app_get)(struct kg_store *s, const char *tenant_id, const char *client_id,
+                          struct kg_app *out);
+    enum kg_rc (*app_list)(struct kg_store *s, const char *tenant_id, struct kg_app **out,
+                           size_t *n);
+    enum kg_rc (*secret_add)(struct kg_store *s, const struct kg_secret_rec *r);
+    enum kg_rc (*secret_list)(struct kg_store *s, const char *client_id,
+                              struct kg_secret_rec **out, size_t *n);
+    enum kg_rc (*secret_remove)(struct kg_store *s, const char *client_id, const char *id);
+    enum kg_rc (*app_grant)(struct kg_store *s, const char *client_id, const char *api_id,
+                            const char *permission);
+    /* Space-separated application permissions of client_id on api_id ("" if none). */
+    enum kg_rc (*app_permissions)(struct kg_store *s, const char *client_id, const char *api_id,
+                                  char out[KG_LIST]);
+    enum kg_rc (*user_create)(struct kg_store *s, const struct kg_user *u);
+    enum kg_rc (*user_get_by_name)(struct kg_store *s, const char *tenant_id,
+                                   const char *username_key, struct kg_user *out);
+    enum kg_rc (*user_get)(struct kg_store *s, const char *tenant_id, const char *oid,
+                           struct kg_user *out);
+    enum kg_rc (*role_create)(struct kg_store *s, const struct kg_role *r);
+    enum kg_rc (*role_get)(struct kg_store *s, const char *tenant_id, const char *name,
+                           struct kg_role *out);
+    enum kg_rc (*role_assign)(struct kg_store *s, const char *tenant_id, const char *principal,
+                              const char *role_id);
+    /* Space-separated names of the tenant roles a principal holds. */
+    enum kg_rc (*principal_roles)(struct kg_store *s, const char *tenant_id,
+                                  const char *principal, char out[KG_LIST]);
+    enum kg_rc (*signing_key_add)(struct kg_store *s, const struct kg_signing_key *k);
+    /* Every key of the tenant that is not retired past its last token, newest first. */
+    enum kg_rc (*signing_keys)(struct kg_store *s, const char *tenant_id,
+                               struct kg_signing_key **out, size_t *n);
+    enum kg_rc (*signing_key_get)(struct kg_store *s, const char *kid,
+                                  struct kg_signing_key *out);
+    /* Starts a family with its first refresh token. */
+    enum kg_rc (*refresh_create)(struct kg_store *s, const struct kg_refresh *r);
+    enum kg_rc (*refresh_get)(struct kg_store *s, const char *hash, struct kg_refresh *out);
+    /* Atomically marks old_hash used (only if it is current and its family is live) and inserts
+     * next with the same family; stores grace (sealed successor response) on the old row and
+     * revokes the access token issued with the old one. KG_ERR_CONFLICT if already used. */
+    enum kg_rc (*refresh_rotate)(struct kg_store *s, const char *old_hash,
+                                 const struct kg_refresh *next, const uint8_t *grace,
+                                 size_t grace_len, int64_t now);
+    /* Revokes a family and every access token it produced still valid at now. */
+    enum kg_rc (*family_revoke)(struct kg_store *s, const char *family_id, int64_t now);
+    enum kg_rc (*jti_revoke)(struct kg_store *s, const char *tenant_id, const char *jti,
+                             int64_t expires_at);
+    /* KG_OK if revoked, KG_ERR_NOT_FOUND if not. */
+    enum kg_rc (*jti_revoked)(struct kg_store *s, const char *jti);
+    /* Appends events in one transaction (group commit). */
+    enum kg_rc (*audit_append)(struct kg_store *s, const struct kg_audit *ev, size_t n);
+    enum kg_rc (*audit_list)(struct kg_store *s, const char *tenant_id, int64_t since_ms,
+                             size_t limit, struct kg_audit **out, size_t *n);
+};
+
+struct kg_store {
+    const struct kg_store_ops *ops;
+    void *impl;
+};
+
+/* Opens the store named by url: "sqlite:DIR/keygate.db" or a plain directory for SQLite.
+ * Creates and migrates the schema. Caller closes with kg_store_close. */
+enum kg_rc kg_store_open(const char *url, struct kg_store **out, struct kg_err *e);
+void kg_store_close(struct kg_store *s);
+
+void kg_signing_key_clear(struct kg_signing_key *k);
+void kg_refresh_clear(struct kg_refresh *r);
+void kg_signing_keys_free(struct kg_signing_key *k, size_t n);
+
+/* Hex SHA-256 of a secret, the only form in which secrets are stored (SPEC 9). */
+void kg_store_hash_secret(const char *secret, size_t n, char out[KG_HASH_HEX]);
+
+enum kg_rc kg_store_sqlite_open(const char *path, struct kg_store **out, struct kg_err *e);
+
+#endif
