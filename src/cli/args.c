@@ -79,10 +79,7 @@ bool kg_args_parse(int argc, char **argv, int first, const char *allowed, struct
             kg_cli_fail("--%.*s takes no value", (int)n, name);
             return false;
         }
-        char *nm = kg_malloc(n + 1); /* lives as long as the process */
-        memcpy(nm, name, n);
-        nm[n] = '\0';
-        a->opt[a->nopt].name = nm;
+        snprintf(a->opt[a->nopt].name, sizeof a->opt[0].name, "%.*s", (int)n, name);
         a->opt[a->nopt].value = value;
         a->nopt++;
     }

@@ -19,8 +19,8 @@ struct kg_args {
     const char *pos[16];
     int nopt;
     struct {
-        const char *name;
-        const char *value; /* NULL for flags */
+        char name[48];
+        const char *value; /* NULL for flags; points into argv */
     } opt[KG_MAX_ARGS];
 };
 

@@ -1,0 +1,202 @@
+# SPDX-License-Identifier: Apache-2.0
+"""End-to-end harness: the real keygate binary on a free loopback port with a temporary data
+directory, provisioned through its own CLI, driven by real clients.
+
+KEYGATE_BIN selects the binary (the normal or the sanitizer build). Every server's stderr is
+kept; a sanitizer report or a crash in it fails the test that started it."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import jwt
+import pytest
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("KEYGATE_BIN", os.path.join(ROOT, "build", "keygate"))
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                   "SUMMARY: UndefinedBehaviorSanitizer")
+
+# MSAL and requests must trust only what the test says (COMPAT: CURL_CA_BUNDLE overrides verify=)
+for var in ("CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "HTTPS_PROXY", "https_proxy",
+            "HTTP_PROXY", "http_proxy"):
+    os.environ.pop(var, None)
+os.environ["NO_PROXY"] = "*"
+
+
+def free_port(host="127.0.0.1"):
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def check_sanitizer_output(text, what):
+    for mark in SANITIZER_MARKS:
+        assert mark not in text, f"{what}: sanitizer report:\n{text[-4000:]}"
+
+
+class Keygate:
+    """One data directory and (optionally) a running server on it."""
+
+    def __init__(self, data, host="127.0.0.1", port=None, public_url=None, extra=()):
+        self.data = str(data)
+        self.host = host
+        self.port = port or free_port(host)
+        self.public_url = public_url or f"https://{host}:{self.port}"
+        self.extra = list(extra)
+        self.proc = None
+        self.log_path = os.path.join(self.data, "server.log")
+        os.makedirs(self.data, exist_ok=True)
+
+    # ---- CLI ----
+    def cli_raw(self, *args, input=None):
+        r = subprocess.run([BIN, *args, "--data", self.data], input=input, capture_output=True,
+                           text=True, timeout=60)
+        check_sanitizer_output(r.stderr, "keygate " + " ".join(args[:2]))
+        return r
+
+    def cli(self, *args, input=None):
+        r = self.cli_raw(*args, "--json", input=input)
+        assert r.returncode == 0, f"keygate {' '.join(args)} failed: {r.stderr}"
+        return json.loads(r.stdout)
+
+    # ---- server ----
+    @property
+    def ca(self):
+        return os.path.join(self.data, "tls", "ca.pem")
+
+    @property
+    def url(self):
+        return self.public_url
+
+    def start(self):
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen(
+            [BIN, "serve", "--data", self.data, "--listen", f"{self.host}:{self.port}",
+             "--public-url", self.public_url, *self.extra],
+            stdout=subprocess.DEVNULL, stderr=self.log)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            assert self.proc.poll() is None, f"keygate exited: {self.server_log()[-3000:]}"
+            try:
+                if requests.get(self.url + "/healthz", verify=self.ca, timeout=2).ok:
+                    return self
+            except (requests.ConnectionError, OSError):
+                pass
+            time.sleep(0.05)
+        raise AssertionError("keygate did not become healthy")
+
+    def server_log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stop(self, sig=signal.SIGTERM):
+        if not self.proc:
+            return None
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=60)
+        finally:
+            self.log.close()
+            self.proc = None
+        if sig == signal.SIGTERM:
+            log = self.server_log()
+            check_sanitizer_output(log, "keygate serve")
+            assert rc == 0, f"keygate serve exited {rc}: {log[-3000:]}"
+        return rc
+
+    # ---- helpers ----
+    def token_url(self, tenant):
+        return f"{self.url}/{tenant}/oauth2/v2.0/token"
+
+    def post(self, path, data=None, **kw):
+        kw.setdefault("verify", self.ca)
+        return requests.post(self.url + path, data=data, timeout=30, **kw)
+
+    def get(self, path, **kw):
+        kw.setdefault("verify", self.ca)
+        return requests.get(self.url + path, timeout=30, **kw)
+
+    def jwks(self, tenant):
+        return self.get(f"/{tenant}/discovery/v2.0/keys").json()
+
+    def verify_jwt(self, token, tenant_id, audience, typ=None):
+        """Verifies a JWT against the tenant's JWKS with PyJWT and returns its claims."""
+        header = jwt.get_unverified_header(token)
+        keys = {k["kid"]: k for k in self.jwks(tenant_id)["keys"]}
+        assert header["kid"] in keys, "kid not in the JWKS"
+        if typ:
+            assert header.get("typ") == typ
+        jwk = keys[header["kid"]]
+        key = jwt.PyJWK(jwk).key
+        return jwt.decode(token, key, algorithms=[jwk["alg"]], audience=audience,
+                          issuer=f"{self.url}/{tenant_id}/v2.0")
+
+
+class World:
+    """The standard provisioning every test starts from."""
+
+    def __init__(self, kg):
+        self.kg = kg
+        self.tenant = kg.cli("tenant", "create", "contoso", "--display-name", "Contoso Ltd")
+        self.other = kg.cli("tenant", "create", "fabrikam")
+        kg.cli("api", "create", "api://iapm-api", "--name", "IAPM", "--permission", "grids:read",
+               "--permission", "limits:write", "--scope", "access_as_user")
+        kg.cli("api", "create", "api://other-api", "--permission", "x:read")
+        self.svc = kg.cli("app", "create", "--tenant", "contoso", "svc")  # client_secret_post
+        kg.cli("app", "grant", "--tenant", "contoso", self.svc["client_id"], "--api",
+               "api://iapm-api", "--permission", "grids:read")
+        self.basic = kg.cli("app", "create", "--tenant", "contoso", "svc-basic", "--auth-method",
+                            "client_secret_basic")
+        kg.cli("app", "grant", "--tenant", "contoso", self.basic["client_id"], "--api",
+               "api://iapm-api", "--permission", "grids:read", "--permission", "limits:write")
+        self.nogrant = kg.cli("app", "create", "--tenant", "contoso", "svc-nothing")
+        self.pub = kg.cli("app", "create", "--tenant", "contoso", "cli-public", "--public",
+                          "--grant", "password", "--grant", "authorization_code")
+        self.conf_pw = kg.cli("app", "create", "--tenant", "contoso", "keyavi", "--grant",
+                              "password", "--grant", "client_credentials")
+        self.conf_pw_basic = kg.cli("app", "create", "--tenant", "contoso", "pw-basic",
+                                    "--grant", "password", "--auth-method",
+                                    "client_secret_basic")
+        self.foreign = kg.cli("app", "create", "--tenant", "fabrikam", "fab-svc")
+        kg.cli("app", "grant", "--tenant", "fabrikam", self.foreign["client_id"], "--api",
+               "api://iapm-api", "--permission", "grids:read")
+        self.alice = kg.cli("user", "create", "--tenant", "contoso", "alice@contoso.com",
+                            "--password-stdin", "--email", "alice@contoso.com",
+                            "--display-name", "Alice Example", "--role", "Owner",
+                            input="correct horse battery staple\n")
+        self.alice_password = "correct horse battery staple"
+
+    @property
+    def tid(self):
+        return self.tenant["id"]
+
+
+@pytest.fixture
+def kg(tmp_path):
+    k = Keygate(tmp_path / "data")
+    yield k
+    k.stop()
+
+
+@pytest.fixture
+def world(kg):
+    w = World(kg)
+    kg.start()
+    return w
+
+
+def loopback_443():
+    """A spare loopback address on port 443 for MSAL's userrealm request (COMPAT)."""
+    for last in range(2, 250):
+        host = f"127.0.0.{last}"
+        try:
+            with socket.socket() as s:
+                s.bind((host, 443))
+            return host
+        except OSError:
+            continue
+    pytest.skip("no loopback address has port 443 free (needs root)")
