@@ -53,7 +53,8 @@ static bool within(const char *requested, const char *original)
     return true;
 }
 
-static bool replay_grace(const struct kg_refresh *r, const char *token, struct kg_oout *out)
+/* Opens the sealed successor response of r. KG_ERR_CRYPTO if it cannot be opened. */
+static enum kg_rc open_grace(const struct kg_refresh *r, const char *token, struct kg_json **out)
 {
     uint8_t key[32];
     grace_key(token, key);
@@ -64,11 +65,39 @@ static bool replay_grace(const struct kg_refresh *r, const char *token, struct k
     kg_wipe(key, sizeof key);
     if (rc == KG_OK) {
         body[n] = '\0';
-        rc = kg_json_parse(body, n, n, true, &out->body, NULL);
+        rc = kg_json_parse(body, n, n, true, out, NULL);
     }
     kg_wipe(body, n);
     free(body);
-    return rc == KG_OK ? true : kg_oout_fail(out, KG_OE_SERVER_ERROR, NULL);
+    return rc;
+}
+
+/* Within the grace window, r's successor response is returned again, but only while that
+ * successor is still current: r must be the *immediately* previous token. */
+static bool grace_successor(const struct kg_oreq *rq, const struct kg_refresh *r,
+                            const char *token, struct kg_json **body)
+{
+    if (rq->now - r->used_at > rq->srv->cfg.refresh_grace_seconds ||
+        r->grace_len <= KG_SEAL_OVERHEAD || open_grace(r, token, body) != KG_OK) {
+        return false;
+    }
+    const char *next = NULL;
+    struct kg_refresh succ;
+    char h[KG_HASH_HEX];
+    bool current = false;
+    if (kg_json_get_str(*body, "refresh_token", KG_SECRET_MAX, &next) == KG_OK) {
+        kg_store_hash_secret(next, strlen(next), h);
+        struct kg_store *st = rq->srv->store;
+        if (st->ops->refresh_get(st, h, &succ) == KG_OK) {
+            current = !succ.used_at && !succ.revoked_at;
+            kg_refresh_clear(&succ);
+        }
+    }
+    if (!current) {
+        kg_json_free(*body);
+        *body = NULL;
+    }
+    return current;
 }
 
 static bool reuse_detected(const struct kg_oreq *rq, const struct kg_refresh *r,
@@ -195,9 +224,9 @@ bool kg_grant_refresh(const struct kg_oreq *rq, struct kg_oout *out)
         } else if (r.revoked_at) {
             kg_oout_fail(out, KG_OE_RT_REVOKED, NULL);
         } else if (r.used_at) {
-            bool in_grace = rq->now - r.used_at <= rq->srv->cfg.refresh_grace_seconds &&
-                            r.grace_len > KG_SEAL_OVERHEAD;
-            ok = in_grace ? replay_grace(&r, token, out) : reuse_detected(rq, &r, out);
+            struct kg_json *body = NULL;
+            ok = grace_successor(rq, &r, token, &body) ? (out->body = body, true)
+                                                       : reuse_detected(rq, &r, out);
         } else if (r.expires_at <= rq->now) {
             kg_oout_fail(out, KG_OE_RT_EXPIRED, NULL);
         } else {
