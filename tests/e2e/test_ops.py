@@ -1,0 +1,173 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Operation: CLI contract and changes seen by a running server, SIGTERM drain, durability
+after kill -9, TLS defaults, JSON logs with trace ids."""
+import json
+import os
+import signal
+import stat
+import subprocess
+import threading
+
+import requests
+
+from conftest import BIN, Keygate, World
+
+
+def test_cli_json_contract(kg):
+    t = kg.cli("tenant", "create", "acme")
+    assert set(t) >= {"id", "name"} and t["name"] == "acme"
+    assert [x["name"] for x in kg.cli("tenant", "list")] == ["acme"]
+    kg.cli("api", "create", "api://a", "--permission", "p:read")
+    app = kg.cli("app", "create", "--tenant", "acme", "x")
+    assert app["client_secret"].startswith("kg_sec_")
+    s2 = kg.cli("app", "secret", "add", "--tenant", "acme", app["client_id"], "--expires", "30d")
+    secrets = kg.cli("app", "secret", "list", "--tenant", "acme", app["client_id"])
+    assert len(secrets) == 2 and all("client_secret" not in s for s in secrets)
+    kg.cli("app", "secret", "remove", "--tenant", "acme", app["client_id"], s2["id"])
+    assert len(kg.cli("app", "secret", "list", "--tenant", "acme", app["client_id"])) == 1
+    r = kg.cli("role", "create", "--tenant", "acme", "GridAdmin", "--permission", "grids:*")
+    assert r["name"] == "GridAdmin"
+    u = kg.cli("user", "create", "--tenant", "acme", "bob", "--password-stdin", "--role",
+               "GridAdmin", input="pw-bob-123\n")
+    assert u["roles"] == ["GridAdmin"]
+    pub = kg.cli("app", "create", "--tenant", "acme", "spa", "--public", "--redirect-uri",
+                 "http://localhost/cb")
+    assert "client_secret" not in pub
+
+
+def test_cli_errors(kg):
+    kg.cli("tenant", "create", "acme")
+    for args in (("tenant", "create", "acme"), ("tenant", "create", "Bad Name"),
+                 ("app", "create", "--tenant", "nope", "x"), ("tenant", "frobnicate"),
+                 ("app", "create", "--tenant", "acme", "x", "--redirect-uri", "https://a/#f"),
+                 ("user", "create", "--tenant", "acme", "u")):
+        r = kg.cli_raw(*args, "--json")
+        assert r.returncode != 0, args
+        assert r.stdout == "" and r.stderr.startswith("keygate: "), args
+
+
+def test_secrets_are_stored_hashed(world):
+    db = open(os.path.join(world.kg.data, "keygate.db"), "rb").read()
+    assert world.svc["client_secret"].encode() not in db
+    assert world.alice_password.encode() not in db
+    key = os.path.join(world.kg.data, "master.key")
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+    assert b"PRIVATE KEY" not in db and b'"d":' not in db, "signing key stored in clear"
+
+
+def test_cli_changes_are_seen_at_once(world):
+    kg = world.kg
+    app = kg.cli("app", "create", "--tenant", "contoso", "late")
+    kg.cli("app", "grant", "--tenant", "contoso", app["client_id"], "--api", "api://iapm-api",
+           "--permission", "limits:write")
+    r = kg.post("/contoso/oauth2/v2.0/token",
+                {"grant_type": "client_credentials", "client_id": app["client_id"],
+                 "client_secret": app["client_secret"], "scope": "api://iapm-api/.default"})
+    assert r.status_code == 200, r.text
+    claims = kg.verify_jwt(r.json()["access_token"], world.tid, "api://iapm-api")
+    assert claims["roles"] == ["limits:write"]
+    kg.cli("tenant", "create", "newco")
+    assert kg.get("/newco/v2.0/.well-known/openid-configuration").status_code == 200
+
+
+def test_json_logs_with_trace_id(world):
+    r = world.kg.get("/healthz")
+    lines = [json.loads(l) for l in world.kg.server_log().splitlines() if l.startswith("{")]
+    hits = [l for l in lines if l.get("trace_id") == r.headers["X-Trace-Id"]]
+    assert hits and hits[0]["event"] == "http.request" and hits[0]["status"] == "200"
+    assert world.svc["client_secret"] not in world.kg.server_log()
+
+
+def test_sigterm_drains_in_flight_requests(world):
+    kg = world.kg
+    results = []
+
+    def hammer():
+        s = requests.Session()
+        for _ in range(40):
+            try:
+                r = s.post(kg.token_url("contoso"),
+                           {"grant_type": "password", "client_id": world.conf_pw["client_id"],
+                            "client_secret": world.conf_pw["client_secret"],
+                            "username": "alice@contoso.com", "password": world.alice_password,
+                            "scope": "api://iapm-api/access_as_user"}, verify=kg.ca, timeout=30)
+                results.append(r.status_code)
+            except requests.RequestException:
+                results.append("refused")
+                return
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    while len(results) < 8:
+        pass
+    assert kg.stop(signal.SIGTERM) == 0
+    for t in threads:
+        t.join()
+    # every request the server accepted was answered in full: no 5xx, no truncated response
+    assert all(r in (200, "refused") for r in results), results
+
+
+def test_kill9_loses_no_acknowledged_write(world):
+    kg = world.kg
+    issued = []
+    for _ in range(30):
+        r = kg.post("/contoso/oauth2/v2.0/token",
+                    {"grant_type": "client_credentials", "client_id": world.svc["client_id"],
+                     "client_secret": world.svc["client_secret"],
+                     "scope": "api://iapm-api/.default"})
+        assert r.status_code == 200
+        issued.append(r.headers["X-Trace-Id"])
+    kg.proc.kill()
+    kg.proc.wait()
+    kg.log.close()
+    kg.proc = None
+    traces = {e["trace_id"] for e in kg.cli("audit", "list", "--tenant", "contoso")
+              if e["action"] == "token.issued"}
+    assert set(issued) <= traces, "a token the client received is missing from the audit trail"
+    r = subprocess.run(["sqlite3", os.path.join(kg.data, "keygate.db"), "PRAGMA integrity_check"],
+                       capture_output=True, text=True)
+    assert r.stdout.strip() == "ok"
+    kg.start()
+    assert kg.get("/readyz").status_code == 200
+
+
+def test_insecure_http_only_on_loopback(kg):
+    r = subprocess.run([BIN, "serve", "--data", kg.data, "--insecure-http", "--listen",
+                        "0.0.0.0:0"], capture_output=True, text=True, timeout=20)
+    assert r.returncode != 0 and "loopback" in r.stderr
+
+
+def test_insecure_http_on_loopback_behind_proxy(tmp_path):
+    k = Keygate(tmp_path / "plain", public_url=None, extra=["--insecure-http"])
+    k.public_url = f"http://127.0.0.1:{k.port}"
+    World(k)
+    try:
+        k.start()
+        d = k.get("/contoso/v2.0/.well-known/openid-configuration").json()
+        assert d["issuer"].startswith("http://127.0.0.1")
+        assert "insecure_http" in k.server_log()
+    finally:
+        k.stop()
+
+
+def test_default_listen_is_https_8443(tmp_path):
+    """The README's first command: serve with no arguments (port 8443 must be free)."""
+    import socket
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", 8443))
+        except OSError:
+            import pytest
+            pytest.skip("8443 in use")
+    p = subprocess.Popen([BIN, "serve"], cwd=tmp_path, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()
+        assert "https://127.0.0.1:8443" in line
+        ca = tmp_path / "var" / "tls" / "ca.pem"
+        assert requests.get("https://127.0.0.1:8443/healthz", verify=str(ca), timeout=5).ok
+    finally:
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=30)
+        assert p.returncode == 0, err
