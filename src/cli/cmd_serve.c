@@ -70,7 +70,13 @@ static bool configure(const struct kg_args *a, struct kg_config *cfg)
     }
     cfg->insecure_http = kg_args_flag(a, "insecure-http");
     if ((v = kg_args_get(a, "threads"))) {
-        cfg->threads = atoi(v) > 0 && atoi(v) <= 256 ? atoi(v) : cfg->threads;
+        char *end = NULL;
+        long t = strtol(v, &end, 10);
+        if (!end || *end || t < 1 || t > 256) {
+            kg_cli_fail("--threads is 1 to 256");
+            return false;
+        }
+        cfg->threads = (int)t;
     }
     if ((v = kg_args_get(a, "refresh-grace"))) {
         int64_t g = kg_parse_duration(v);

@@ -252,7 +252,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     atomic_fetch_sub(&h->inflight, 1);
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt,
+                                                          va_list ap)
 {
     (void)cls;
     char msg[512];

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * json/: the one door: size and depth caps at -1/0/+1, duplicate members refused, typed getters
+ * telling missing, wrong type and too long apart. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/limits.h"
+#include "json/json.h"
+
+static enum kg_rc parse(const char *s, struct kg_json **j)
+{
+    return kg_json_parse(s, strlen(s), 4096, true, j, NULL);
+}
+
+static void getters(void **state)
+{
+    (void)state;
+    struct kg_json *j = NULL;
+    assert_int_equal(parse("{\"s\":\"abc\",\"i\":5,\"n\":null,\"a\":[\"x\",1]}", &j), KG_OK);
+    const char *s;
+    int64_t i;
+    const struct kg_json *a;
+    assert_int_equal(kg_json_get_str(j, "s", 3, &s), KG_OK);
+    assert_int_equal(kg_json_get_str(j, "s", 2, &s), KG_ERR_TOO_LONG);
+    assert_int_equal(kg_json_get_str(j, "i", 10, &s), KG_ERR_INVALID);
+    assert_int_equal(kg_json_get_str(j, "n", 10, &s), KG_ERR_NOT_FOUND);
+    assert_int_equal(kg_json_get_str(j, "zz", 10, &s), KG_ERR_NOT_FOUND);
+    assert_int_equal(kg_json_get_int(j, "i", &i), KG_OK);
+    assert_int_equal(i, 5);
+    assert_int_equal(kg_json_get_arr(j, "a", &a), KG_OK);
+    assert_int_equal(kg_json_arr_str(a, 0, 5, &s), KG_OK);
+    assert_int_equal(kg_json_arr_str(a, 1, 5, &s), KG_ERR_INVALID);
+    kg_json_free(j);
+}
+
+static void hostile(void **state)
+{
+    (void)state;
+    struct kg_json *j = NULL;
+    assert_int_equal(parse("{\"a\":1,\"a\":2}", &j), KG_ERR_INVALID);
+    assert_int_equal(parse("[1]", &j), KG_ERR_INVALID);
+    assert_int_equal(parse("{\"a\":\"\\u0000\"}", &j), KG_ERR_INVALID);
+    assert_int_equal(parse("{\"a\":", &j), KG_ERR_INVALID);
+    assert_int_equal(parse("{\"a\":\"\xff\"}", &j), KG_ERR_INVALID);
+    char deep[256];
+    for (int d = KG_MAX_JSON_DEPTH - 1; d <= KG_MAX_JSON_DEPTH + 1; d++) {
+        size_t o = 0;
+        deep[o++] = '{';
+        deep[o++] = '"';
+        deep[o++] = 'a';
+        deep[o++] = '"';
+        deep[o++] = ':';
+        for (int k = 1; k < d; k++) {
+            deep[o++] = '[';
+        }
+        deep[o++] = '1';
+        for (int k = 1; k < d; k++) {
+            deep[o++] = ']';
+        }
+        deep[o++] = '}';
+        deep[o] = '\0';
+        enum kg_rc rc = parse(deep, &j);
+        assert_int_equal(rc, d <= KG_MAX_JSON_DEPTH ? KG_OK : KG_ERR_TOO_LONG);
+        if (rc == KG_OK) {
+            kg_json_free(j);
+        }
+    }
+    char *big = malloc(5000);
+    memset(big, ' ', 4999);
+    big[0] = '{';
+    big[4998] = '}';
+    big[4999] = '\0';
+    assert_int_equal(kg_json_parse(big, 4096, 4096, true, &j, NULL), KG_ERR_INVALID);
+    assert_int_equal(kg_json_parse(big, 4097, 4096, true, &j, NULL), KG_ERR_TOO_LONG);
+    free(big);
+}
+
+static void building(void **state)
+{
+    (void)state;
+    struct kg_json *o = kg_json_obj();
+    kg_json_set_str(o, "b", "x\"y");
+    kg_json_set_int(o, "a", -1);
+    kg_json_set_str(o, "bad", "\xff"); /* invalid UTF-8 never aborts */
+    char *s = kg_json_dump(o);
+    assert_string_equal(s, "{\"b\":\"x\\\"y\",\"a\":-1,\"bad\":\"\xef\xbf\xbd\"}");
+    free(s);
+    kg_json_free(o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(getters), cmocka_unit_test(hostile), cmocka_unit_test(building),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Store contract: what every back end must do (run here against SQLite in a temporary
+ * directory). Single-use consumption is atomic, families revoke their access tokens, tenants
+ * isolate, migrations are idempotent across reopen. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/crypto.h"
+#include "store/store.h"
+
+static char dir[256];
+
+static int setup(void **state)
+{
+    snprintf(dir, sizeof dir, "/tmp/kg-store-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    struct kg_store *s = NULL;
+    assert_int_equal(kg_store_open(dir, &s, NULL), KG_OK);
+    *state = s;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    kg_store_close(*state);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : 1;
+}
+
+static void tenant(struct kg_store *s, const char *name, struct kg_tenant *t)
+{
+    memset(t, 0, sizeof *t);
+    kg_uuid4(t->id);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    snprintf(t->display_name, sizeof t->display_name, "%s", name);
+    snprintf(t->signing_alg, sizeof t->signing_alg, "RS256");
+    t->token_lifetime = 3600;
+    assert_int_equal(s->ops->tenant_create(s, t, NULL, NULL, 0), KG_OK);
+}
+
+static void tenants(void **state)
+{
+    struct kg_store *s = *state;
+    struct kg_tenant a, got;
+    tenant(s, "alpha", &a);
+    assert_int_equal(s->ops->tenant_get(s, "alpha", &got), KG_OK);
+    assert_string_equal(got.id, a.id);
+    assert_int_equal(s->ops->tenant_get(s, a.id, &got), KG_OK);
+    assert_string_equal(got.name, "alpha");
+    assert_int_equal(s->ops->tenant_get(s, "nobody", &got), KG_ERR_NOT_FOUND);
+    struct kg_tenant dup = a;
+    kg_uuid4(dup.id);
+    assert_int_equal(s->ops->tenant_create(s, &dup, NULL, NULL, 0), KG_ERR_CONFLICT);
+    /* the failed transaction left nothing behind */
+    struct kg_tenant *all = NULL;
+    size_t n = 0;
+    assert_int_equal(s->ops->tenant_list(s, &all, &n), KG_OK);
+    assert_int_equal(n, 1);
+    free(all);
+}
+
+static void refresh_rec(struct kg_refresh *r, const char *tid, const char *family,
+                        const char *token)
+{
+    memset(r, 0, sizeof *r);
+    kg_store_hash_secret(token, strlen(token), r->hash);
+    snprintf(r->tenant_id, sizeof r->tenant_id, "%s", tid);
+    snprintf(r->family_id, sizeof r->family_id, "%s", family);
+    snprintf(r->client_id, sizeof r->client_id, "client");
+    snprintf(r->user_oid, sizeof r->user_oid, "user");
+    snprintf(r->scope, sizeof r->scope, "openid");
+    kg_uuid4(r->access_jti);
+    r->access_exp = 4000000000;
+    r->expires_at = 4000000000;
+}
+
+struct race {
+    struct kg_store *s;
+    const char *old_hash;
+    const char *tid;
+    int wins;
+    int index;
+};
+
+static void *rotate_once(void *arg)
+{
+    struct race *r = arg;
+    struct kg_refresh next;
+    char tok[32];
+    snprintf(tok, sizeof tok, "next-%d", r->index);
+    refresh_rec(&next, r->tid, "fam", tok);
+    if (r->s->ops->refresh_rotate(r->s, r->old_hash, &next, (const uint8_t *)"g", 1, 10) ==
+        KG_OK) {
+        r->wins = 1;
+    }
+    return NULL;
+}
+
+static void refresh_single_use(void **state)
+{
+    struct kg_store *s = *state;
+    struct kg_tenant t;
+    tenant(s, "beta", &t);
+    struct kg_refresh first, got;
+    refresh_rec(&first, t.id, "fam", "first");
+    assert_int_equal(s->ops->refresh_create(s, &first), KG_OK);
+    /* eight threads race to consume the same token: exactly one wins */
+    pthread_t th[8];
+    struct race rs[8];
+    for (int i = 0; i < 8; i++) {
+        rs[i] = (struct race){s, first.hash, t.id, 0, i};
+        pthread_create(&th[i], NULL, rotate_once, &rs[i]);
+    }
+    int wins = 0;
+    for (int i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        wins += rs[i].wins;
+    }
+    assert_int_equal(wins, 1);
+    assert_int_equal(s->ops->refresh_get(s, first.hash, &got), KG_OK);
+    assert_true(got.used_at != 0);
+    assert_int_equal(got.grace_len, 1);
+    kg_refresh_clear(&got);
+    /* the access token of the used refresh token is revoked */
+    assert_int_equal(s->ops->jti_revoked(s, first.access_jti), KG_OK);
+    /* revoking the family revokes every access token it produced */
+    struct kg_refresh winner;
+    for (int i = 0; i < 8; i++) {
+        if (rs[i].wins) {
+            char tok[32];
+            snprintf(tok, sizeof tok, "next-%d", i);
+            refresh_rec(&winner, t.id, "fam", tok);
+            assert_int_equal(s->ops->refresh_get(s, winner.hash, &got), KG_OK);
+        }
+    }
+    assert_int_equal(s->ops->jti_revoked(s, got.access_jti), KG_ERR_NOT_FOUND);
+    assert_int_equal(s->ops->family_revoke(s, "fam", 20), KG_OK);
+    assert_int_equal(s->ops->jti_revoked(s, got.access_jti), KG_OK);
+    struct kg_refresh after;
+    assert_int_equal(s->ops->refresh_get(s, got.hash, &after), KG_OK);
+    assert_true(after.revoked_at != 0);
+    kg_refresh_clear(&after);
+    /* a revoked family's current token can no longer rotate */
+    struct kg_refresh next;
+    refresh_rec(&next, t.id, "fam", "after-revoke");
+    assert_int_equal(s->ops->refresh_rotate(s, got.hash, &next, NULL, 0, 30), KG_ERR_CONFLICT);
+    kg_refresh_clear(&got);
+}
+
+static void audit_and_isolation(void **state)
+{
+    struct kg_store *s = *state;
+    struct kg_tenant a, b;
+    tenant(s, "gamma", &a);
+    tenant(s, "delta", &b);
+    struct kg_audit ev[3];
+    memset(ev, 0, sizeof ev);
+    for (int i = 0; i < 3; i++) {
+        snprintf(ev[i].tenant_id, sizeof ev[i].tenant_id, "%s", i < 2 ? a.id : b.id);
+        snprintf(ev[i].action, sizeof ev[i].action, "act%d", i);
+        ev[i].time_ms = 1000 + i;
+    }
+    assert_int_equal(s->ops->audit_append(s, ev, 3), KG_OK);
+    struct kg_audit *out = NULL;
+    size_t n = 0;
+    assert_int_equal(s->ops->audit_list(s, a.id, 0, 100, &out, &n), KG_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(out[1].action, "act1");
+    free(out);
+    struct kg_user u, got;
+    memset(&u, 0, sizeof u);
+    kg_uuid4(u.oid);
+    snprintf(u.tenant_id, sizeof u.tenant_id, "%s", a.id);
+    snprintf(u.username, sizeof u.username, "Ann");
+    snprintf(u.username_key, sizeof u.username_key, "ann");
+    assert_int_equal(s->ops->user_create(s, &u), KG_OK);
+    assert_int_equal(s->ops->user_get_by_name(s, a.id, "ann", &got), KG_OK);
+    assert_int_equal(s->ops->user_get_by_name(s, b.id, "ann", &got), KG_ERR_NOT_FOUND);
+    assert_int_equal(s->ops->user_get(s, b.id, u.oid, &got), KG_ERR_NOT_FOUND);
+}
+
+static void reopen_is_idempotent(void **state)
+{
+    (void)state;
+    struct kg_store *s2 = NULL;
+    assert_int_equal(kg_store_open(dir, &s2, NULL), KG_OK);
+    assert_int_equal(s2->ops->ping(s2), KG_OK);
+    kg_store_close(s2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(tenants, setup, teardown),
+        cmocka_unit_test_setup_teardown(refresh_single_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(audit_and_isolation, setup, teardown),
+        cmocka_unit_test_setup_teardown(reopen_is_idempotent, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
