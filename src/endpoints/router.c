@@ -5,6 +5,7 @@
 
 #include "core/limits.h"
 #include "endpoints/endpoints.h"
+#include "server/server.h"
 
 #define MAX_SEG 8
 
@@ -66,6 +67,7 @@ void kg_dispatch(const struct kg_req *req, struct kg_resp *resp)
         not_found(req, resp);
         return;
     }
+    kg_store_sync(req->srv->store); /* once per request: see changes made anywhere */
     if (n == 1 && is(s[0], "healthz")) {
         kg_ep_health(req, resp);
     } else if (n == 1 && is(s[0], "readyz")) {

@@ -116,6 +116,7 @@ enum kg_rc kg_server_open(struct kg_server *s, struct kg_err *e)
     if (rc) {
         return rc;
     }
+    s->store = kg_store_cache_new(s->store);
     s->keys = kg_keyring_new(s->store, s->cfg.master_key);
     s->commit = kg_committer_new(s->store, &s->metrics);
     s->throttle = kg_throttle_new();

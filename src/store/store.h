@@ -137,6 +137,13 @@ struct kg_store_ops {
     const char *name;
     void (*close)(struct kg_store *s);
     enum kg_rc (*ping)(struct kg_store *s);
+    /* A value that changes whenever anything a node may cache changes (tenants, APIs,
+     * applications, secrets, grants, users, roles, role assignments, signing keys), whoever
+     * made the change. */
+    enum kg_rc (*config_stamp)(struct kg_store *s, int64_t *out);
+    /* Called once at the start of every request; a caching store revalidates here. May be
+     * NULL. */
+    void (*sync)(struct kg_store *s);
     enum kg_rc (*tenant_create)(struct kg_store *s, const struct kg_tenant *t,
                                 const struct kg_signing_key *k, const struct kg_role *roles,
                                 size_t nroles);
@@ -200,9 +207,12 @@ struct kg_store_ops {
                              size_t limit, struct kg_audit **out, size_t *n);
 };
 
+struct kg_store_cache;
+
 struct kg_store {
     const struct kg_store_ops *ops;
     void *impl;
+    struct kg_store_cache *cache; /* set by kg_store_cache_new */
 };
 
 /* Opens the store named by url: "sqlite:DIR/keygate.db" or a plain directory for SQLite.
@@ -218,5 +228,12 @@ void kg_signing_keys_free(struct kg_signing_key *k, size_t n);
 void kg_store_hash_secret(const char *secret, size_t n, char out[KG_HASH_HEX]);
 
 enum kg_rc kg_store_sqlite_open(const char *path, struct kg_store **out, struct kg_err *e);
+/* Wraps inner in a read-through cache of the configuration lookups of every request (tenant,
+ * application, client secrets, API, application permissions, tenant roles), revalidated against
+ * config_stamp at each sync (once per request), so changes made anywhere are seen on the next
+ * request. Takes ownership of inner. Thread-safe. */
+struct kg_store *kg_store_cache_new(struct kg_store *inner);
+/* Revalidates a caching store; a no-op for others. */
+void kg_store_sync(struct kg_store *s);
 
 #endif

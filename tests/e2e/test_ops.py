@@ -7,6 +7,7 @@ import signal
 import stat
 import subprocess
 import threading
+import time
 
 import requests
 
@@ -72,8 +73,13 @@ def test_cli_changes_are_seen_at_once(world):
 
 def test_json_logs_with_trace_id(world):
     r = world.kg.get("/healthz")
-    lines = [json.loads(l) for l in world.kg.server_log().splitlines() if l.startswith("{")]
-    hits = [l for l in lines if l.get("trace_id") == r.headers["X-Trace-Id"]]
+    # the access line is written when the request completes, which may follow the response
+    for _ in range(100):
+        lines = [json.loads(l) for l in world.kg.server_log().splitlines() if l.startswith("{")]
+        hits = [l for l in lines if l.get("trace_id") == r.headers["X-Trace-Id"]]
+        if hits:
+            break
+        time.sleep(0.02)
     assert hits and hits[0]["event"] == "http.request" and hits[0]["status"] == "200"
     assert world.svc["client_secret"] not in world.kg.server_log()
 

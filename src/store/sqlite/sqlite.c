@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0
  * The SQLite back end of store.h (the only file that includes <sqlite3.h>).
  *
- * One database file in WAL mode with synchronous=FULL, so a commit that returned is on disk and a
- * killed or crashed process loses nothing it acknowledged. Threads take a connection from a small
+ * Two database files in WAL mode with synchronous=FULL, so a commit that returned is on disk and a
+ * killed or crashed process loses nothing it acknowledged: keygate.db holds the configuration and
+ * token state, audit.db (attached to every connection as schema "audit") the append-only audit
+ * trail. Keeping the high-rate audit writes out of the main file means they never invalidate the
+ * page cache of the readers that serve every request. Threads take a connection from a small
  * pool (each keeps its prepared statements), so readers never wait for each other; writers are
  * serialised by SQLite (BEGIN IMMEDIATE + busy timeout), which also covers the CLI writing to the
  * same file while a server runs. Schema changes are numbered migrations (migrations/sqlite/),
@@ -35,7 +38,7 @@ enum q {
     Q_FAMILY_REVOKE, Q_FAMILY_REVOKE_ACCESS,
     Q_JTI_INS, Q_JTI_GET,
     Q_AUDIT_INS, Q_AUDIT_LIST,
-    Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_PING,
+    Q_STAMP, Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_PING,
     Q_COUNT
 };
 
@@ -108,14 +111,25 @@ static const char *const SQL[Q_COUNT] = {
     [Q_JTI_INS] = "INSERT INTO revoked_jti (jti, tenant_id, expires_at) VALUES (?,?,?) "
                   "ON CONFLICT DO NOTHING",
     [Q_JTI_GET] = "SELECT 1 FROM revoked_jti WHERE jti = ?",
-    [Q_AUDIT_INS] = "INSERT INTO audit_events (" AUDIT_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-    [Q_AUDIT_LIST] = "SELECT " AUDIT_COLS " FROM audit_events WHERE tenant_id = ? AND "
+    [Q_AUDIT_INS] = "INSERT INTO audit.audit_events (" AUDIT_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+    [Q_AUDIT_LIST] = "SELECT " AUDIT_COLS " FROM audit.audit_events WHERE tenant_id = ? AND "
                      "time_ms >= ? ORDER BY seq LIMIT ?",
+    [Q_STAMP] = "SELECT v FROM config_stamp",
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_COMMIT] = "COMMIT",
     [Q_ROLLBACK] = "ROLLBACK",
     [Q_PING] = "SELECT 1",
 };
+
+/* The audit file's schema: append-only, so it needs no migrations beyond IF NOT EXISTS. */
+#define AUDIT_SCHEMA                                                                           \
+    "CREATE TABLE IF NOT EXISTS audit.audit_events (seq INTEGER PRIMARY KEY, "                  \
+    "time_ms INTEGER NOT NULL, tenant_id TEXT NOT NULL, actor_type TEXT NOT NULL, "             \
+    "actor_id TEXT NOT NULL, caller_id TEXT NOT NULL, action TEXT NOT NULL, "                   \
+    "target TEXT NOT NULL, outcome TEXT NOT NULL, client_ip TEXT NOT NULL, "                    \
+    "trace_id TEXT NOT NULL, detail TEXT NOT NULL); "                                           \
+    "CREATE INDEX IF NOT EXISTS audit.audit_events_tenant_time ON "                             \
+    "audit_events(tenant_id, time_ms);"
 
 struct conn {
     sqlite3 *db;
@@ -141,9 +155,19 @@ static enum kg_rc conn_open(const char *path, struct conn **out)
         return KG_ERR_STORE;
     }
     sqlite3_busy_timeout(c->db, 10000);
-    const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                          "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;";
-    if (sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+    char audit[4200];
+    size_t dl = strlen(path);
+    while (dl && path[dl - 1] != '/') {
+        dl--;
+    }
+    snprintf(audit, sizeof audit, "%.*saudit.db", (int)dl, path);
+    char *attach = sqlite3_mprintf("ATTACH DATABASE %Q AS audit", audit);
+    int ar = sqlite3_exec(c->db, attach, NULL, NULL, NULL);
+    sqlite3_free(attach);
+    const char *pragmas = "PRAGMA main.journal_mode=WAL; PRAGMA main.synchronous=FULL; "
+                          "PRAGMA audit.journal_mode=WAL; PRAGMA audit.synchronous=FULL; "
+                          "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; " AUDIT_SCHEMA;
+    if (ar != SQLITE_OK || sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
         kg_log(KG_LOG_ERROR, NULL, "store.pragma_failed", "error", sqlite3_errmsg(c->db), NULL);
         sqlite3_close(c->db);
         free(c);
@@ -521,6 +545,19 @@ static enum kg_rc op_ping(struct kg_store *s)
     WITH_CONN(s, c);
     sqlite3_stmt *st = NULL;
     enum kg_rc rc = row_rc(run(c, Q_PING, &st, ""));
+    done(st);
+    release(s, c);
+    return rc;
+}
+
+static enum kg_rc op_config_stamp(struct kg_store *s, int64_t *out)
+{
+    WITH_CONN(s, c);
+    sqlite3_stmt *st = NULL;
+    enum kg_rc rc = row_rc(run(c, Q_STAMP, &st, ""));
+    if (!rc) {
+        *out = icol(st, 0);
+    }
     done(st);
     release(s, c);
     return rc;
@@ -972,6 +1009,7 @@ static const struct kg_store_ops OPS = {
     .name = "sqlite",
     .close = op_close,
     .ping = op_ping,
+    .config_stamp = op_config_stamp,
     .tenant_create = op_tenant_create,
     .tenant_get = op_tenant_get,
     .tenant_list = op_tenant_list,

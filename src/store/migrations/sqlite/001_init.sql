@@ -1,6 +1,6 @@
 -- keygate schema version 1: tenants, APIs, applications and secrets, users, roles, signing keys,
--- refresh token families, revoked access tokens, audit events. Portable SQL: TEXT, INTEGER and
--- BLOB columns, no SQLite-only constructs except INTEGER PRIMARY KEY for the audit sequence.
+-- refresh token families, revoked access tokens. Portable SQL: TEXT, INTEGER and BLOB columns.
+-- Audit events live in their own file (audit.db, see sqlite.c).
 CREATE TABLE tenants (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
@@ -114,18 +114,3 @@ CREATE TABLE revoked_jti (
     tenant_id TEXT NOT NULL,
     expires_at INTEGER NOT NULL
 );
-CREATE TABLE audit_events (
-    seq INTEGER PRIMARY KEY,
-    time_ms INTEGER NOT NULL,
-    tenant_id TEXT NOT NULL,
-    actor_type TEXT NOT NULL,
-    actor_id TEXT NOT NULL,
-    caller_id TEXT NOT NULL,
-    action TEXT NOT NULL,
-    target TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    client_ip TEXT NOT NULL,
-    trace_id TEXT NOT NULL,
-    detail TEXT NOT NULL
-);
-CREATE INDEX audit_events_tenant_time ON audit_events(tenant_id, time_ms);
