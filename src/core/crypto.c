@@ -12,12 +12,36 @@
 
 #include "core/encode.h"
 
-void kg_random(void *buf, size_t n)
+static void random_direct(void *buf, size_t n)
 {
     if (RAND_bytes(buf, (int)n) != 1) {
         fputs("keygate: CSPRNG failure\n", stderr);
         abort();
     }
+}
+
+/* Small draws (identifiers, nonces) come from a per-thread pool refilled 1 KiB at a time: every
+ * RAND_bytes call costs OpenSSL's locks and a getpid() fork check, several times per token.
+ * Bytes are handed out once and wiped from the pool as they leave. keygate never forks after
+ * start, so a pool cannot be shared by two processes. */
+#define POOL 1024
+static _Thread_local uint8_t pool[POOL];
+static _Thread_local size_t pool_left;
+
+void kg_random(void *buf, size_t n)
+{
+    if (n > 64) {
+        random_direct(buf, n);
+        return;
+    }
+    if (pool_left < n) {
+        random_direct(pool, POOL);
+        pool_left = POOL;
+    }
+    uint8_t *src = pool + POOL - pool_left;
+    memcpy(buf, src, n);
+    OPENSSL_cleanse(src, n);
+    pool_left -= n;
 }
 
 void kg_uuid4(char *out)

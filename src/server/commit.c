@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/limits.h"
 #include "core/log.h"
@@ -19,6 +20,11 @@ struct item {
     struct item *next;
 };
 
+/* Under load (the previous batch held more than one event) the writer waits up to this long
+ * for more events before it commits, so that one fsync serves more tokens (PostgreSQL's
+ * commit_delay). A lone client never waits. */
+#define COMMIT_DELAY_US 1000
+
 struct kg_committer {
     struct kg_store *store;
     struct kg_metrics *m;
@@ -28,6 +34,7 @@ struct kg_committer {
     pthread_cond_t has_room;
     struct item *head, *tail;
     size_t queued; /* events */
+    size_t last_batch;
     bool stop;
 };
 
@@ -71,7 +78,20 @@ static void *writer(void *arg)
         if (!c->head && c->stop) {
             break;
         }
+        if (c->last_batch > 1 && !c->stop) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += COMMIT_DELAY_US * 1000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            while (!c->stop && c->queued < c->last_batch * 2 && c->queued < 512 &&
+                   pthread_cond_timedwait(&c->has_work, &c->mu, &until) == 0) {
+            }
+        }
         struct item *list = c->head;
+        c->last_batch = c->queued;
         c->head = c->tail = NULL;
         c->queued = 0;
         pthread_cond_broadcast(&c->has_room);
