@@ -247,20 +247,6 @@ static int secret_cmd(struct kg_cli *c, const char *verb, const struct kg_args *
     return kg_cli_fail("usage: keygate app secret add|list|remove");
 }
 
-static bool word_in(const char *list, const char *w)
-{
-    size_t n = strlen(w);
-    for (const char *p = list; *p;) {
-        const char *sp = strchr(p, ' ');
-        size_t l = sp ? (size_t)(sp - p) : strlen(p);
-        if (l == n && memcmp(p, w, n) == 0) {
-            return true;
-        }
-        p += l + (sp ? 1 : 0);
-    }
-    return false;
-}
-
 static int grant(struct kg_cli *c, const struct kg_args *a)
 {
     struct kg_app app;
@@ -278,7 +264,7 @@ static int grant(struct kg_cli *c, const struct kg_args *a)
         return kg_cli_fail("--permission is required");
     }
     for (int i = 0; i < n; i++) {
-        if (!word_in(api.permissions, v[i])) {
+        if (!kg_words_has(api.permissions, v[i], strlen(v[i]))) {
             return kg_cli_fail("%s does not define the permission %s", api.identifier, v[i]);
         }
     }

@@ -103,6 +103,20 @@ bool kg_str_starts(struct kg_str a, const char *prefix)
     return a.n >= n && memcmp(a.p, prefix, n) == 0;
 }
 
+bool kg_words_has(const char *list, const char *w, size_t n)
+{
+    const char *p = list;
+    while (*p) {
+        const char *sp = strchr(p, ' ');
+        size_t len = sp ? (size_t)(sp - p) : strlen(p);
+        if (len == n && memcmp(p, w, n) == 0) {
+            return true;
+        }
+        p += len + (sp ? 1 : 0);
+    }
+    return false;
+}
+
 char *kg_str_dup(struct kg_str s)
 {
     char *d = kg_malloc(s.n + 1);

@@ -52,17 +52,7 @@ static bool secret_matches(struct kg_store *st, const char *client_id, const cha
 
 bool kg_client_allows(const struct kg_app *app, const char *grant)
 {
-    size_t g = strlen(grant);
-    const char *p = app->grants;
-    while (*p) {
-        const char *sp = strchr(p, ' ');
-        size_t n = sp ? (size_t)(sp - p) : strlen(p);
-        if (n == g && memcmp(p, grant, n) == 0) {
-            return true;
-        }
-        p += n + (sp ? 1 : 0);
-    }
-    return false;
+    return kg_words_has(app->grants, grant, strlen(grant));
 }
 
 bool kg_client_authenticate(const struct kg_oreq *rq, struct kg_client *c, struct kg_oout *out)

@@ -22,19 +22,6 @@ static void grace_key(const char *token, uint8_t key[32])
     kg_wipe(buf, sizeof buf);
 }
 
-static bool word_in(const char *list, const char *w, size_t n)
-{
-    for (const char *p = list; *p;) {
-        const char *sp = strchr(p, ' ');
-        size_t len = sp ? (size_t)(sp - p) : strlen(p);
-        if (len == n && memcmp(p, w, n) == 0) {
-            return true;
-        }
-        p += len + (sp ? 1 : 0);
-    }
-    return false;
-}
-
 /* RFC 6749 6: the requested scope must not include any scope not originally granted. */
 static bool within(const char *requested, const char *original)
 {
@@ -45,7 +32,7 @@ static bool within(const char *requested, const char *original)
         }
         const char *sp = strchr(p, ' ');
         size_t n = sp ? (size_t)(sp - p) : strlen(p);
-        if (!word_in(original, p, n)) {
+        if (!kg_words_has(original, p, n)) {
             return false;
         }
         p += n;

@@ -17,15 +17,7 @@ static bool privileged(const struct kg_oreq *rq, const struct kg_client *c)
         st->ops->app_permissions(st, c->app.client_id, api.id, perms) != KG_OK) {
         return false;
     }
-    for (const char *p = perms; *p;) {
-        const char *sp = strchr(p, ' ');
-        size_t n = sp ? (size_t)(sp - p) : strlen(p);
-        if (n == 10 && memcmp(p, "introspect", 10) == 0) {
-            return true;
-        }
-        p += n + (sp ? 1 : 0);
-    }
-    return false;
+    return kg_words_has(perms, "introspect", 10);
 }
 
 static bool is_refresh(const char *token)
@@ -60,18 +52,39 @@ static void copy_claim(struct kg_json *dst, const struct kg_json *claims, const 
     }
 }
 
+/* What introspection and revocation share: client authentication, the token parameter, and
+ * whether the client may act on other clients' tokens. */
+static bool begin(const struct kg_oreq *rq, struct kg_client *c, const char **token, bool *priv,
+                  struct kg_oout *out)
+{
+    memset(c, 0, sizeof *c);
+    if (!kg_client_authenticate(rq, c, out)) {
+        return false;
+    }
+    *token = kg_form_get(rq->form, "token");
+    if (!*token) {
+        return kg_oout_fail(out, KG_OE_TOKEN_MISSING, NULL);
+    }
+    *priv = privileged(rq, c);
+    return true;
+}
+
+/* A client may act on its own tokens, or on any with the introspect permission. */
+static bool may_see(const struct kg_json *claims, const struct kg_client *c, bool priv)
+{
+    const char *owner = NULL;
+    return priv || (kg_json_get_str(claims, "client_id", KG_ID, &owner) == KG_OK &&
+                    strcmp(owner, c->app.client_id) == 0);
+}
+
 bool kg_introspect(const struct kg_oreq *rq, struct kg_oout *out)
 {
     struct kg_client c;
-    memset(&c, 0, sizeof c);
-    if (!kg_client_authenticate(rq, &c, out)) {
+    const char *token = NULL;
+    bool priv = false;
+    if (!begin(rq, &c, &token, &priv, out)) {
         return false;
     }
-    const char *token = kg_form_get(rq->form, "token");
-    if (!token) {
-        return kg_oout_fail(out, KG_OE_TOKEN_MISSING, NULL);
-    }
-    bool priv = privileged(rq, &c);
     struct kg_json *b = kg_json_obj();
     out->body = b;
     if (is_refresh(token)) {
@@ -94,10 +107,7 @@ bool kg_introspect(const struct kg_oreq *rq, struct kg_oout *out)
     if (rc == KG_ERR_STORE) {
         return kg_oout_fail(out, KG_OE_UNAVAILABLE, NULL);
     }
-    const char *owner = NULL;
-    bool live = rc == KG_OK && (priv || (kg_json_get_str(claims, "client_id", KG_ID, &owner) ==
-                                             KG_OK &&
-                                         strcmp(owner, c.app.client_id) == 0));
+    bool live = rc == KG_OK && may_see(claims, &c, priv);
     kg_json_set_bool(b, "active", live);
     if (live) {
         static const char *const copy[] = {"client_id", "sub", "aud", "iss", "exp", "iat", "nbf",
@@ -131,15 +141,11 @@ bool kg_introspect(const struct kg_oreq *rq, struct kg_oout *out)
 bool kg_revoke(const struct kg_oreq *rq, struct kg_oout *out)
 {
     struct kg_client c;
-    memset(&c, 0, sizeof c);
-    if (!kg_client_authenticate(rq, &c, out)) {
+    const char *token = NULL;
+    bool priv = false;
+    if (!begin(rq, &c, &token, &priv, out)) {
         return false;
     }
-    const char *token = kg_form_get(rq->form, "token");
-    if (!token) {
-        return kg_oout_fail(out, KG_OE_TOKEN_MISSING, NULL);
-    }
-    bool priv = privileged(rq, &c);
     struct kg_store *st = rq->srv->store;
     enum kg_rc rc = KG_OK;
     char target[KG_ID + 16] = "";
@@ -152,12 +158,10 @@ bool kg_revoke(const struct kg_oreq *rq, struct kg_oout *out)
     } else {
         struct kg_json *claims = NULL;
         rc = kg_access_token_verify(rq, kg_str_c(token), &claims, NULL);
-        const char *owner = NULL, *jti = NULL;
+        const char *jti = NULL;
         int64_t exp = 0;
         if (rc == KG_OK && kg_json_get_str(claims, "jti", KG_ID, &jti) == KG_OK &&
-            kg_json_get_int(claims, "exp", &exp) == KG_OK &&
-            (priv || (kg_json_get_str(claims, "client_id", KG_ID, &owner) == KG_OK &&
-                      strcmp(owner, c.app.client_id) == 0))) {
+            kg_json_get_int(claims, "exp", &exp) == KG_OK && may_see(claims, &c, priv)) {
             rc = st->ops->jti_revoke(st, rq->tenant->id, jti, exp);
             snprintf(target, sizeof target, "jti:%s", jti);
         } else if (rc != KG_ERR_STORE) {

@@ -9,20 +9,6 @@
 #include "core/limits.h"
 #include "oauth/oauth.h"
 
-static bool word_in(const char *list, const char *w, size_t n)
-{
-    const char *p = list;
-    while (*p) {
-        const char *sp = strchr(p, ' ');
-        size_t len = sp ? (size_t)(sp - p) : strlen(p);
-        if (len == n && memcmp(p, w, n) == 0) {
-            return true;
-        }
-        p += len + (sp ? 1 : 0);
-    }
-    return false;
-}
-
 static bool token_ok(const char *t, size_t n)
 {
     for (size_t i = 0; i < n; i++) { /* RFC 6749 3.3 scope-token: %x21 / %x23-5B / %x5D-7E */
@@ -126,13 +112,13 @@ bool kg_scope_parse(const struct kg_oreq *rq, const char *scope, struct kg_scope
             sc->api_default = true;
             continue;
         }
-        if (!word_in(sc->api.scopes, val, vn)) {
+        if (!kg_words_has(sc->api.scopes, val, vn)) {
             char extra[160];
             snprintf(extra, sizeof extra, "%.80s does not offer the scope %.*s.",
                      sc->api.identifier, (int)(vn > 60 ? 60 : vn), val);
             return kg_oout_fail(out, KG_OE_SCOPE_INVALID, extra);
         }
-        if (!word_in(sc->api_scopes, val, vn) && o + vn + 2 < sizeof sc->api_scopes) {
+        if (!kg_words_has(sc->api_scopes, val, vn) && o + vn + 2 < sizeof sc->api_scopes) {
             if (o) {
                 sc->api_scopes[o++] = ' ';
             }

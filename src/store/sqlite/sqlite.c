@@ -252,26 +252,6 @@ static void bindv(sqlite3_stmt *st, const char *fmt, va_list ap)
     }
 }
 
-/* Prepares, binds and steps once. Returns SQLITE_ROW/SQLITE_DONE or an error; the statement is
- * left for the caller to read and then reset with done(). */
-static int run(struct conn *c, enum q q, sqlite3_stmt **out, const char *fmt, ...)
-{
-    sqlite3_stmt *st = stmt(c, q);
-    if (!st) {
-        return SQLITE_ERROR;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    bindv(st, fmt, ap);
-    va_end(ap);
-    *out = st;
-    int r = sqlite3_step(st);
-    if (r != SQLITE_ROW && r != SQLITE_DONE && r != SQLITE_CONSTRAINT) {
-        kg_log(KG_LOG_ERROR, NULL, "store.step_failed", "error", sqlite3_errmsg(c->db), NULL);
-    }
-    return r;
-}
-
 static void done(sqlite3_stmt *st)
 {
     if (st) {
@@ -281,16 +261,13 @@ static void done(sqlite3_stmt *st)
 }
 
 /* Runs a statement that returns no rows; maps the result to kg_rc. */
-static enum kg_rc exec_q(struct conn *c, enum q q, const char *fmt, ...)
+static enum kg_rc exec_qv(struct conn *c, enum q q, const char *fmt, va_list ap)
 {
     sqlite3_stmt *st = stmt(c, q);
     if (!st) {
         return KG_ERR_STORE;
     }
-    va_list ap;
-    va_start(ap, fmt);
     bindv(st, fmt, ap);
-    va_end(ap);
     int r = sqlite3_step(st);
     done(st);
     if (r == SQLITE_DONE || r == SQLITE_ROW) {
@@ -301,6 +278,15 @@ static enum kg_rc exec_q(struct conn *c, enum q q, const char *fmt, ...)
     }
     kg_log(KG_LOG_ERROR, NULL, "store.exec_failed", "error", sqlite3_errmsg(c->db), NULL);
     return KG_ERR_STORE;
+}
+
+static enum kg_rc exec_q(struct conn *c, enum q q, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum kg_rc rc = exec_qv(c, q, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 static enum kg_rc row_rc(int r)
@@ -357,6 +343,52 @@ static enum kg_rc finish(struct conn *c, enum kg_rc rc)
     if (!c) {                                                                                  \
         return KG_ERR_STORE;                                                                   \
     }
+
+/* One statement on a pooled connection, outside any explicit transaction. */
+static enum kg_rc exec1(struct kg_store *s, enum q q, const char *fmt, ...)
+{
+    WITH_CONN(s, c);
+    va_list ap;
+    va_start(ap, fmt);
+    enum kg_rc rc = exec_qv(c, q, fmt, ap);
+    va_end(ap);
+    release(s, c);
+    return rc;
+}
+
+typedef void (*reader_fn)(sqlite3_stmt *, void *);
+
+/* The first row of a query read into out by reader; KG_ERR_NOT_FOUND if none. */
+static enum kg_rc get1(struct kg_store *s, enum q q, reader_fn reader, void *out,
+                       const char *fmt, ...)
+{
+    WITH_CONN(s, c);
+    sqlite3_stmt *st = stmt(c, q);
+    enum kg_rc rc = KG_ERR_STORE;
+    if (st) {
+        va_list ap;
+        va_start(ap, fmt);
+        bindv(st, fmt, ap);
+        va_end(ap);
+        int r = sqlite3_step(st);
+        rc = row_rc(r);
+        if (r != SQLITE_ROW && r != SQLITE_DONE) {
+            kg_log(KG_LOG_ERROR, NULL, "store.step_failed", "error", sqlite3_errmsg(c->db), NULL);
+        }
+        if (!rc) {
+            reader(st, out);
+        }
+        done(st);
+    }
+    release(s, c);
+    return rc;
+}
+
+static void read_nothing(sqlite3_stmt *st, void *out)
+{
+    (void)st;
+    (void)out;
+}
 
 /* ---- readers of rows into records ---- */
 
@@ -475,7 +507,6 @@ static void read_audit(sqlite3_stmt *st, struct kg_audit *a)
 }
 
 /* Collects every row of a query into an array of records of size sz read by reader. */
-typedef void (*reader_fn)(sqlite3_stmt *, void *);
 static enum kg_rc collect(struct conn *c, enum q q, size_t sz, reader_fn reader, void **out,
                           size_t *n, const char *fmt, ...)
 {
@@ -542,25 +573,17 @@ static enum kg_rc join_rows(struct conn *c, enum q q, char out[KG_LIST], const c
 
 static enum kg_rc op_ping(struct kg_store *s)
 {
-    WITH_CONN(s, c);
-    sqlite3_stmt *st = NULL;
-    enum kg_rc rc = row_rc(run(c, Q_PING, &st, ""));
-    done(st);
-    release(s, c);
-    return rc;
+    return get1(s, Q_PING, read_nothing, NULL, "");
+}
+
+static void read_stamp(sqlite3_stmt *st, void *out)
+{
+    *(int64_t *)out = icol(st, 0);
 }
 
 static enum kg_rc op_config_stamp(struct kg_store *s, int64_t *out)
 {
-    WITH_CONN(s, c);
-    sqlite3_stmt *st = NULL;
-    enum kg_rc rc = row_rc(run(c, Q_STAMP, &st, ""));
-    if (!rc) {
-        *out = icol(st, 0);
-    }
-    done(st);
-    release(s, c);
-    return rc;
+    return get1(s, Q_STAMP, read_stamp, out, "");
 }
 
 static enum kg_rc key_insert(struct conn *c, const struct kg_signing_key *k)
@@ -601,15 +624,7 @@ out:
 
 static enum kg_rc op_tenant_get(struct kg_store *s, const char *alias, struct kg_tenant *out)
 {
-    WITH_CONN(s, c);
-    sqlite3_stmt *st = NULL;
-    enum kg_rc rc = row_rc(run(c, Q_TENANT_GET, &st, "ss", alias, alias));
-    if (!rc) {
-        read_tenant(st, out);
-    }
-    done(st);
-    release(s, c);
-    return rc;
+    return get1(s, Q_TENANT_GET, (reader_fn)read_tenant, out, "ss", alias, alias);
 }
 
 static enum kg_rc op_tenant_list(struct kg_store *s, struct kg_tenant **out, size_t *n)
@@ -623,25 +638,14 @@ static enum kg_rc op_tenant_list(struct kg_store *s, struct kg_tenant **out, siz
 
 static enum kg_rc op_api_create(struct kg_store *s, const struct kg_api *a)
 {
-    WITH_CONN(s, c);
-    enum kg_rc rc = exec_q(c, Q_API_INS, "sssssiisi", a->id, a->identifier, a->name,
-                           a->permissions, a->scopes, (int64_t)a->require_caller_id,
-                           (int64_t)a->require_subscription_key, a->tenant_header, a->created_at);
-    release(s, c);
-    return rc;
+    return exec1(s, Q_API_INS, "sssssiisi", a->id, a->identifier, a->name, a->permissions,
+                 a->scopes, (int64_t)a->require_caller_id, (int64_t)a->require_subscription_key,
+                 a->tenant_header, a->created_at);
 }
 
 static enum kg_rc op_api_get(struct kg_store *s, const char *identifier, struct kg_api *out)
 {
-    WITH_CONN(s, c);
-    sqlite3_stmt *st = NULL;
-    enum kg_rc rc = row_rc(run(c, Q_API_GET, &st, "s", identifier));
-    if (!rc) {
-        read_api(st, out);
-    }
-    done(st);
-    release(s, c);
-    return rc;
+    return get1(s, Q_API_GET, (reader_fn)read_api, out, "s", identifier);
 }
 
 static enum kg_rc op_api_list(struct kg_store *s, struct kg_api **out, size_t *n)
@@ -682,15 +686,7 @@ out:
 static enum kg_rc op_app_get(struct kg_store *s, const char *tenant_id, const char *client_id,
                              struct kg_app *out)
 {
-    WITH_CONN(s, c);
-    sqlite3_stmt *st = NULL;
-    enum kg_rc rc = row_rc(run(c, Q_APP_GET, &st, "ss", tenant_id, client_id));
-    if (!rc) {
-        read_app(st, out);
-    }
-    done(st);
-    release(s, c);
-    return rc;
+    return get1(s, Q_APP_GET, (reader_fn)read_app, out, "ss", tenant_id, client_id);
 }
 
 static enum kg_rc op_app_list(struct kg_store *s, const char *tenant_id, struct kg_app **out,
@@ -705,10 +701,8 @@ static enum kg_rc op_app_list(struct kg_store *s, const char *tenant_id, struct 
 
 static enum kg_rc op_secret_add(struct kg_store *s, const struct kg_secret_rec *r)
 {
-    WITH_CONN(s, c);
-    enum kg_rc rc = secret_insert(c, r);
-    release(s, c);
-    return rc;
+    return exec1(s, Q_SECRET_INS, "ssssii", r->id, r->client_id, r->hash, r->hint,
+                 r->created_at, r->expires_at);
 }
 
 static enum kg_rc op_secret_list(struct kg_store *s, const char *client_id,
@@ -735,10 +729,7 @@ static enum kg_rc op_secret_remove(struct kg_store *s, const char *client_id, co
 static enum kg_rc op_app_grant(struct kg_store *s, const char *client_id, const char *api_id,
                                const char *permission)
 {
-    WITH_CONN(s, c);
-    enum kg_rc rc = exec_q(c, Q_GRANT_INS, "sss", client_id, api_id, permission);
-    release(s, c);
-    return rc;
+    return exec1(s, Q_GRANT_INS, "sss", client_id, api_id, permission);
 }
 
 static enum kg_rc op_app_permissions(struct kg_store *s, const char *client_id,
@@ -752,74 +743,50 @@ static enum kg_rc op_app_permissions(struct kg_store *s, const char *client_id,
 
 static enum kg_rc op_user_create(struct kg_store *s, const struct kg_user *u)
 {
-    WITH_CONN(s, c);
-    enum kg_rc rc = exec_q(c, Q_USER_INS, "sssssssii", u->oid, u->tenant_id, u->username,
-                           u->username_key, u->email, u->display_name, u->password_hash,
-                           (int64_t)u->disabled, u->created_at);
-    release(s, c);
-    return rc;
+    return exec1(s, Q_USER_INS, "sssssssii", u->oid, u->tenant_id, u->username, u->username_key,
+                 u->email, u->display_name, u->password_hash, (int64_t)u->disabled,
+                 u->created_at);
 }
 
-static enum kg_rc user_query(struct kg_store *s, enum q q, const char *a, const char *b,
-                             struct kg_user *out)
-{
-    WITH_CONN(s, c);
-    sqlite3_stmt *st = NULL;
-    enum kg_rc rc = row_rc(run(c, q, &st, "ss", a, b));
-    if (!rc) {
-        read_user(st, out);
-    }
-    done(st);
-    release(s, c);
-    return rc;
-}
 
 static enum kg_rc op_user_get_by_name(struct kg_store *s, const char *tenant_id,
                                       const char *key, struct kg_user *out)
 {
-    return user_query(s, Q_USER_BY_NAME, tenant_id, key, out);
+    return get1(s, Q_USER_BY_NAME, (reader_fn)read_user, out, "ss", tenant_id, key);
 }
 
 static enum kg_rc op_user_get(struct kg_store *s, const char *tenant_id, const char *oid,
                               struct kg_user *out)
 {
-    return user_query(s, Q_USER_GET, tenant_id, oid, out);
+    return get1(s, Q_USER_GET, (reader_fn)read_user, out, "ss", tenant_id, oid);
 }
 
 static enum kg_rc op_role_create(struct kg_store *s, const struct kg_role *r)
 {
-    WITH_CONN(s, c);
-    enum kg_rc rc = role_insert(c, r);
-    release(s, c);
-    return rc;
+    return exec1(s, Q_ROLE_INS, "ssssi", r->id, r->tenant_id, r->name, r->permissions,
+                 (int64_t)r->builtin);
+}
+
+static void read_role(sqlite3_stmt *st, struct kg_role *r)
+{
+    memset(r, 0, sizeof *r);
+    col(st, 0, r->id, sizeof r->id);
+    col(st, 1, r->tenant_id, sizeof r->tenant_id);
+    col(st, 2, r->name, sizeof r->name);
+    col(st, 3, r->permissions, sizeof r->permissions);
+    r->builtin = icol(st, 4) != 0;
 }
 
 static enum kg_rc op_role_get(struct kg_store *s, const char *tenant_id, const char *name,
                               struct kg_role *out)
 {
-    WITH_CONN(s, c);
-    sqlite3_stmt *st = NULL;
-    enum kg_rc rc = row_rc(run(c, Q_ROLE_GET, &st, "ss", tenant_id, name));
-    if (!rc) {
-        memset(out, 0, sizeof *out);
-        col(st, 0, out->id, sizeof out->id);
-        col(st, 1, out->tenant_id, sizeof out->tenant_id);
-        col(st, 2, out->name, sizeof out->name);
-        col(st, 3, out->permissions, sizeof out->permissions);
-        out->builtin = icol(st, 4) != 0;
-    }
-    done(st);
-    release(s, c);
-    return rc;
+    return get1(s, Q_ROLE_GET, (reader_fn)read_role, out, "ss", tenant_id, name);
 }
 
 static enum kg_rc op_role_assign(struct kg_store *s, const char *tenant_id,
                                  const char *principal, const char *role_id)
 {
-    WITH_CONN(s, c);
-    enum kg_rc rc = exec_q(c, Q_ROLE_ASSIGN, "sss", tenant_id, principal, role_id);
-    release(s, c);
-    return rc;
+    return exec1(s, Q_ROLE_ASSIGN, "sss", tenant_id, principal, role_id);
 }
 
 static enum kg_rc op_principal_roles(struct kg_store *s, const char *tenant_id,
@@ -852,15 +819,7 @@ static enum kg_rc op_signing_keys(struct kg_store *s, const char *tenant_id,
 static enum kg_rc op_signing_key_get(struct kg_store *s, const char *kid,
                                      struct kg_signing_key *out)
 {
-    WITH_CONN(s, c);
-    sqlite3_stmt *st = NULL;
-    enum kg_rc rc = row_rc(run(c, Q_KEY_GET, &st, "s", kid));
-    if (!rc) {
-        read_key(st, out);
-    }
-    done(st);
-    release(s, c);
-    return rc;
+    return get1(s, Q_KEY_GET, (reader_fn)read_key, out, "s", kid);
 }
 
 static enum kg_rc rt_insert(struct conn *c, const struct kg_refresh *r)
@@ -890,15 +849,7 @@ out:
 
 static enum kg_rc op_refresh_get(struct kg_store *s, const char *hash, struct kg_refresh *out)
 {
-    WITH_CONN(s, c);
-    sqlite3_stmt *st = NULL;
-    enum kg_rc rc = row_rc(run(c, Q_RT_GET, &st, "s", hash));
-    if (!rc) {
-        read_refresh(st, out);
-    }
-    done(st);
-    release(s, c);
-    return rc;
+    return get1(s, Q_RT_GET, (reader_fn)read_refresh, out, "s", hash);
 }
 
 static enum kg_rc op_refresh_rotate(struct kg_store *s, const char *old_hash,
@@ -946,20 +897,12 @@ out:
 static enum kg_rc op_jti_revoke(struct kg_store *s, const char *tenant_id, const char *jti,
                                 int64_t expires_at)
 {
-    WITH_CONN(s, c);
-    enum kg_rc rc = exec_q(c, Q_JTI_INS, "ssi", jti, tenant_id, expires_at);
-    release(s, c);
-    return rc;
+    return exec1(s, Q_JTI_INS, "ssi", jti, tenant_id, expires_at);
 }
 
 static enum kg_rc op_jti_revoked(struct kg_store *s, const char *jti)
 {
-    WITH_CONN(s, c);
-    sqlite3_stmt *st = NULL;
-    enum kg_rc rc = row_rc(run(c, Q_JTI_GET, &st, "s", jti));
-    done(st);
-    release(s, c);
-    return rc;
+    return get1(s, Q_JTI_GET, read_nothing, NULL, "s", jti);
 }
 
 static enum kg_rc op_audit_append(struct kg_store *s, const struct kg_audit *ev, size_t n)
