@@ -127,3 +127,25 @@ size_t kg_map_len(const struct kg_map *m)
 {
     return m->n;
 }
+
+void kg_map_prune(struct kg_map *m, bool (*drop)(const void *value, void *ctx), void *ctx,
+                  void (*free_value)(void *))
+{
+    for (size_t i = 0; i < m->nb; i++) {
+        struct entry **p = &m->b[i];
+        while (*p) {
+            struct entry *e = *p;
+            if (drop(e->value, ctx)) {
+                *p = e->next;
+                if (free_value) {
+                    free_value(e->value);
+                }
+                free(e->key);
+                free(e);
+                m->n--;
+            } else {
+                p = &e->next;
+            }
+        }
+    }
+}

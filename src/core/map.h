@@ -4,6 +4,7 @@
 #ifndef KG_CORE_MAP_H
 #define KG_CORE_MAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct kg_map;
@@ -17,5 +18,8 @@ void *kg_map_put(struct kg_map *m, const char *key, void *value);
 /* Removes key; returns its value or NULL. */
 void *kg_map_del(struct kg_map *m, const char *key);
 size_t kg_map_len(const struct kg_map *m);
+/* Removes every entry for which drop(value, ctx) is true, freeing its value with free_value. */
+void kg_map_prune(struct kg_map *m, bool (*drop)(const void *value, void *ctx), void *ctx,
+                  void (*free_value)(void *));
 
 #endif

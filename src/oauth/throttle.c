@@ -19,6 +19,12 @@ struct kg_throttle {
     struct kg_map *m;
 };
 
+static bool expired(const void *value, void *ctx)
+{
+    const struct counter *c = value;
+    return *(const int64_t *)ctx - c->window_start >= KG_THROTTLE_WINDOW_SECONDS;
+}
+
 struct kg_throttle *kg_throttle_new(void)
 {
     struct kg_throttle *t = kg_calloc(1, sizeof *t);
@@ -53,10 +59,13 @@ void kg_throttle_fail(struct kg_throttle *t, const char *key, int64_t now)
 {
     pthread_mutex_lock(&t->mu);
     if (kg_map_len(t->m) >= KG_THROTTLE_SLOTS) {
-        /* Bounded memory: start afresh rather than grow without limit under a spray. The
-         * window restarts for everyone, which errs towards availability for real users. */
-        kg_map_free(t->m, free);
-        t->m = kg_map_new();
+        /* Bounded memory: first drop the counters whose window has ended; only if a spray
+         * keeps every slot live does the table start afresh (erring towards availability). */
+        kg_map_prune(t->m, expired, &now, free);
+        if (kg_map_len(t->m) >= KG_THROTTLE_SLOTS) {
+            kg_map_free(t->m, free);
+            t->m = kg_map_new();
+        }
     }
     struct counter *c = kg_map_get(t->m, key);
     if (!c) {
