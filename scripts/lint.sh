@@ -20,5 +20,12 @@ if [ -n "$banned" ]; then echo "lint: banned functions:"; echo "$banned"; fail=1
 for f in $(git ls-files 'src/*.c' 'src/*.h' 'tests/unit/*.c' 'fuzz/*.c'); do
     head -1 "$f" | grep -q "SPDX-License-Identifier" || { echo "lint: no SPDX line: $f"; fail=1; }
 done
+if command -v clang-format >/dev/null; then
+    unformatted=$(git ls-files '*.c' '*.h' | xargs clang-format --dry-run 2>&1 | grep -c "warning:" || true)
+    if [ "$unformatted" != "0" ]; then
+        echo "lint: $unformatted places differ from .clang-format (run: git ls-files '*.c' '*.h' | xargs clang-format -i)"
+        fail=1
+    fi
+fi
 [ $fail -eq 0 ] && echo "lint: ok"
 exit $fail

@@ -10,9 +10,12 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 
-static const char *const GRANTS[] = {"authorization_code", "client_credentials", "password",
+static const char *const GRANTS[] = {"authorization_code",
+                                     "client_credentials",
+                                     "password",
                                      "refresh_token",
-                                     "urn:ietf:params:oauth:grant-type:device_code", NULL};
+                                     "urn:ietf:params:oauth:grant-type:device_code",
+                                     NULL};
 
 static bool known_grant(const char *g)
 {
@@ -154,8 +157,10 @@ static int create(struct kg_cli *c, const struct kg_args *a)
     kg_json_set_str(j, "grants", app.grants);
     char text[512];
     snprintf(text, sizeof text, "client_id:     %s\n%s%s%s", app.client_id,
-             app.is_public ? "" : "client_secret: ", secret, app.is_public ? "" : "\n"
-             "(the secret is shown only now)\n");
+             app.is_public ? "" : "client_secret: ", secret,
+             app.is_public ? ""
+                           : "\n"
+                             "(the secret is shown only now)\n");
     int r = kg_cli_print(c, j, text);
     kg_wipe(secret, sizeof secret);
     kg_wipe(text, sizeof text);
@@ -305,10 +310,10 @@ int kg_cmd_app(int argc, char **argv)
     if (!kg_cli_open(&a, &c)) {
         return 1;
     }
-    int r = strcmp(argv[2], "create") == 0 ? create(&c, &a)
-          : is_secret                      ? secret_cmd(&c, argv[3], &a)
-          : strcmp(argv[2], "grant") == 0  ? grant(&c, &a)
-                                           : kg_cli_fail("unknown: app %s", argv[2]);
+    int r = strcmp(argv[2], "create") == 0  ? create(&c, &a)
+            : is_secret                     ? secret_cmd(&c, argv[3], &a)
+            : strcmp(argv[2], "grant") == 0 ? grant(&c, &a)
+                                            : kg_cli_fail("unknown: app %s", argv[2]);
     kg_cli_close(&c);
     return r;
 }

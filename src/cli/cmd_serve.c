@@ -16,7 +16,7 @@
 #include "http/tls.h"
 #include "server/server.h"
 
-#define SERVE_OPTS                                                                             \
+#define SERVE_OPTS                                                                                 \
     "listen= public-url= tls-cert= tls-key= insecure-http threads= log-level= refresh-grace="
 
 static bool loopback(const char *host)
@@ -119,10 +119,10 @@ static bool configure(const struct kg_args *a, struct kg_config *cfg)
         kg_strlcpy(cfg->tls_key, key, sizeof cfg->tls_key);
     }
     if ((v = kg_args_get(a, "log-level"))) {
-        kg_log_set_level(strcmp(v, "debug") == 0 ? KG_LOG_DEBUG
-                         : strcmp(v, "warn") == 0 ? KG_LOG_WARN
+        kg_log_set_level(strcmp(v, "debug") == 0   ? KG_LOG_DEBUG
+                         : strcmp(v, "warn") == 0  ? KG_LOG_WARN
                          : strcmp(v, "error") == 0 ? KG_LOG_ERROR
-                                                  : KG_LOG_INFO);
+                                                   : KG_LOG_INFO);
     }
     return true;
 }
@@ -172,8 +172,7 @@ int kg_cmd_serve(int argc, char **argv)
     char threads[16];
     snprintf(threads, sizeof threads, "%d", srv.cfg.threads);
     kg_log(KG_LOG_INFO, NULL, "server.started", "listen", srv.cfg.listen, "public_url",
-           srv.cfg.public_url, "store", srv.store->ops->name, "threads", threads, "ca", ca,
-           NULL);
+           srv.cfg.public_url, "store", srv.store->ops->name, "threads", threads, "ca", ca, NULL);
     if (srv.cfg.insecure_http) {
         kg_log(KG_LOG_WARN, NULL, "server.insecure_http", "message",
                "serving plain HTTP: only behind a TLS-terminating proxy on this machine", NULL);
@@ -189,8 +188,7 @@ int kg_cmd_serve(int argc, char **argv)
     fflush(stdout);
     int sig = 0;
     sigwait(&set, &sig);
-    kg_log(KG_LOG_INFO, NULL, "server.stopping", "signal", sig == SIGTERM ? "TERM" : "INT",
-           NULL);
+    kg_log(KG_LOG_INFO, NULL, "server.stopping", "signal", sig == SIGTERM ? "TERM" : "INT", NULL);
     kg_http_drain(http, 30000);
     kg_http_stop(http);
     kg_server_close(&srv); /* commits what is queued */

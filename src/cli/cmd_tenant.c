@@ -138,7 +138,7 @@ int kg_cmd_tenant(int argc, char **argv)
         return 1;
     }
     int r = strcmp(argv[2], "create") == 0 ? create(&c, &a)
-          : strcmp(argv[2], "list") == 0   ? list(&c)
+            : strcmp(argv[2], "list") == 0 ? list(&c)
                                            : kg_cli_fail("unknown: tenant %s", argv[2]);
     kg_cli_close(&c);
     return r;

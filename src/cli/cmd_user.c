@@ -57,8 +57,7 @@ static int user_create(struct kg_cli *c, const struct kg_args *a)
     char pw[KG_MAX_PASSWORD + 2];
     if (!read_password(pw, sizeof pw) || strlen(pw) > KG_MAX_PASSWORD) {
         kg_wipe(pw, sizeof pw);
-        return kg_cli_fail("give the password on standard input (1 to %d bytes)",
-                           KG_MAX_PASSWORD);
+        return kg_cli_fail("give the password on standard input (1 to %d bytes)", KG_MAX_PASSWORD);
     }
     bool ok = kg_password_hash(pw, u.password_hash);
     kg_wipe(pw, sizeof pw);
@@ -155,8 +154,8 @@ static int role_create(struct kg_cli *c, const struct kg_args *a)
     return kg_cli_print(c, j, text);
 }
 
-static int run(int argc, char **argv, const char *allowed, int (*fn)(struct kg_cli *,
-                                                                    const struct kg_args *))
+static int run(int argc, char **argv, const char *allowed,
+               int (*fn)(struct kg_cli *, const struct kg_args *))
 {
     struct kg_args a;
     if (!kg_args_parse(argc, argv, 3, allowed, &a)) {

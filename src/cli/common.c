@@ -99,7 +99,8 @@ enum kg_rc kg_bootstrap(struct kg_store *s)
     kg_uuid4(api.id);
     kg_strlcpy(api.identifier, "api://keygate", sizeof api.identifier);
     kg_strlcpy(api.name, "keygate administration", sizeof api.name);
-    kg_strlcpy(api.permissions, "introspect revoke tenants:read tenants:write", sizeof api.permissions);
+    kg_strlcpy(api.permissions, "introspect revoke tenants:read tenants:write",
+               sizeof api.permissions);
     kg_strlcpy(api.scopes, "access_as_user", sizeof api.scopes);
     api.created_at = kg_now();
     rc = s->ops->api_create(s, &api);

@@ -83,8 +83,8 @@ void kg_wipe(void *p, size_t n)
     }
 }
 
-enum kg_rc kg_seal(const uint8_t key[32], const void *aad, size_t aad_n, const void *pt,
-                   size_t n, uint8_t *out)
+enum kg_rc kg_seal(const uint8_t key[32], const void *aad, size_t aad_n, const void *pt, size_t n,
+                   uint8_t *out)
 {
     enum kg_rc rc = KG_ERR_CRYPTO;
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();

@@ -30,8 +30,8 @@ void kg_wipe(void *p, size_t n);
 
 /* AES-256-GCM. sealed = nonce(12) || ciphertext || tag(16); aad binds the context. */
 #define KG_SEAL_OVERHEAD 28
-enum kg_rc kg_seal(const uint8_t key[32], const void *aad, size_t aad_n, const void *pt,
-                   size_t n, uint8_t *out /* n + KG_SEAL_OVERHEAD */);
+enum kg_rc kg_seal(const uint8_t key[32], const void *aad, size_t aad_n, const void *pt, size_t n,
+                   uint8_t *out /* n + KG_SEAL_OVERHEAD */);
 enum kg_rc kg_unseal(const uint8_t key[32], const void *aad, size_t aad_n, const uint8_t *in,
                      size_t n, uint8_t *out /* n - KG_SEAL_OVERHEAD */);
 

@@ -37,8 +37,8 @@ static int val(const char *alpha, char c)
     return (p && c) ? (int)(p - alpha) : -1;
 }
 
-static enum kg_rc decode(const char *alpha, const char *s, size_t n, uint8_t *out,
-                         size_t out_max, size_t *out_len)
+static enum kg_rc decode(const char *alpha, const char *s, size_t n, uint8_t *out, size_t out_max,
+                         size_t *out_len)
 {
     if (n % 4 == 1) {
         return KG_ERR_INVALID;

@@ -13,7 +13,7 @@
 
 /* Writes base64url (no padding) of in into out, NUL-terminated; out must hold
  * KG_B64URL_LEN(n)+1 bytes. Returns the length written. */
-#define KG_B64URL_LEN(n) (((n) * 4 + 2) / 3)
+#define KG_B64URL_LEN(n) (((n)*4 + 2) / 3)
 size_t kg_b64url_encode(const uint8_t *in, size_t n, char *out);
 /* Strict base64url decode (no padding, no whitespace). Fails on bad characters, non-canonical
  * trailing bits, or if the result would exceed out_max. */

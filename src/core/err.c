@@ -5,8 +5,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-enum kg_rc kg_err_set(struct kg_err *e, enum kg_rc rc, const char *file, int line,
-                      const char *fmt, ...)
+enum kg_rc kg_err_set(struct kg_err *e, enum kg_rc rc, const char *file, int line, const char *fmt,
+                      ...)
 {
     if (!e) {
         return rc;

@@ -26,8 +26,8 @@ struct kg_err {
 /* Fills *e (if not NULL) and evaluates to rc. */
 #define KG_FAIL(e, code, ...) kg_err_set((e), (code), __FILE__, __LINE__, __VA_ARGS__)
 
-enum kg_rc kg_err_set(struct kg_err *e, enum kg_rc rc, const char *file, int line,
-                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+enum kg_rc kg_err_set(struct kg_err *e, enum kg_rc rc, const char *file, int line, const char *fmt,
+                      ...) __attribute__((format(printf, 5, 6)));
 const char *kg_rc_name(enum kg_rc rc);
 
 #endif

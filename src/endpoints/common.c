@@ -8,8 +8,7 @@
 #include "json/json.h"
 #include "server/server.h"
 
-void kg_resp_json(struct kg_resp *resp, int status, struct kg_json *body,
-                  const char *cache_control)
+void kg_resp_json(struct kg_resp *resp, int status, struct kg_json *body, const char *cache_control)
 {
     kg_resp_set_body(resp, status, "application/json", kg_json_dump(body));
     kg_json_free(body);
@@ -36,8 +35,7 @@ void kg_problem(struct kg_resp *resp, const struct kg_req *req, int status, int 
     kg_resp_add_header(resp, "Cache-Control", "no-store");
 }
 
-enum kg_rc kg_tenant_resolve(const struct kg_req *req, struct kg_str alias,
-                             struct kg_tenant *out)
+enum kg_rc kg_tenant_resolve(const struct kg_req *req, struct kg_str alias, struct kg_tenant *out)
 {
     char a[KG_MAX_TENANT_ALIAS + 1];
     if (alias.n == 0 || alias.n > KG_MAX_TENANT_ALIAS) {

@@ -20,8 +20,7 @@ void kg_resp_json(struct kg_resp *resp, int status, struct kg_json *body,
 
 /* Resolves a tenant alias (id or name) from a raw path segment. KG_ERR_NOT_FOUND if unknown or
  * malformed, KG_ERR_STORE if the store failed. */
-enum kg_rc kg_tenant_resolve(const struct kg_req *req, struct kg_str alias,
-                             struct kg_tenant *out);
+enum kg_rc kg_tenant_resolve(const struct kg_req *req, struct kg_str alias, struct kg_tenant *out);
 
 void kg_ep_health(const struct kg_req *req, struct kg_resp *resp);
 void kg_ep_ready(const struct kg_req *req, struct kg_resp *resp);

@@ -24,7 +24,6 @@ void kg_ep_ready(const struct kg_req *req, struct kg_resp *resp)
 
 void kg_ep_metrics(const struct kg_req *req, struct kg_resp *resp)
 {
-    kg_resp_set_body(resp, 200, "text/plain; version=0.0.4",
-                     kg_metrics_render(&req->srv->metrics));
+    kg_resp_set_body(resp, 200, "text/plain; version=0.0.4", kg_metrics_render(&req->srv->metrics));
     kg_resp_add_header(resp, "Cache-Control", "no-store");
 }

@@ -54,8 +54,7 @@ static void commit_failed(struct kg_resp *resp, const struct kg_req *req)
     char cid[KG_MAX_CORRELATION_ID + 1];
     correlation(req, cid);
     kg_resp_clear(resp);
-    error_resp(req, resp, KG_OE_UNAVAILABLE, "The audit trail could not be written.", cid,
-               false);
+    error_resp(req, resp, KG_OE_UNAVAILABLE, "The audit trail could not be written.", cid, false);
 }
 
 static bool form_content_type(struct kg_str ct)
@@ -105,15 +104,16 @@ void kg_ep_oauth_form(const struct kg_req *req, struct kg_resp *resp, struct kg_
     } else {
         struct kg_err e = {0};
         enum kg_rc rc = kg_form_parse(req->body, &form, &e);
-        early = rc == KG_OK               ? KG_OE_NONE
-              : rc == KG_ERR_TOO_LONG     ? KG_OE_FIELD_TOO_LONG
-              : rc == KG_ERR_CONFLICT     ? KG_OE_REPEATED_PARAM
-                                          : KG_OE_BAD_ENCODING;
+        early = rc == KG_OK             ? KG_OE_NONE
+                : rc == KG_ERR_TOO_LONG ? KG_OE_FIELD_TOO_LONG
+                : rc == KG_ERR_CONFLICT ? KG_OE_REPEATED_PARAM
+                                        : KG_OE_BAD_ENCODING;
     }
     if (early == KG_OE_NONE) {
         enum kg_rc rc = kg_tenant_resolve(req, alias, &t);
-        early = rc == KG_OK ? KG_OE_NONE : rc == KG_ERR_STORE ? KG_OE_UNAVAILABLE
-                                                               : KG_OE_TENANT_UNKNOWN;
+        early = rc == KG_OK          ? KG_OE_NONE
+                : rc == KG_ERR_STORE ? KG_OE_UNAVAILABLE
+                                     : KG_OE_TENANT_UNKNOWN;
     }
     if (early != KG_OE_NONE) {
         error_resp(req, resp, early, NULL, cid, false);
@@ -132,7 +132,7 @@ void kg_ep_oauth_form(const struct kg_req *req, struct kg_resp *resp, struct kg_
     };
     rq.authorization = kg_req_header(req, "Authorization", &rq.authorization_count);
     bool ok = strcmp(which, "token") == 0    ? kg_token_request(&rq, &out)
-            : strcmp(which, "revoke") == 0   ? kg_revoke(&rq, &out)
+              : strcmp(which, "revoke") == 0 ? kg_revoke(&rq, &out)
                                              : kg_introspect(&rq, &out);
     if (ok) {
         kg_resp_json(resp, 200, out.body, "no-store");

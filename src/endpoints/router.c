@@ -104,8 +104,9 @@ void kg_dispatch(const struct kg_req *req, struct kg_resp *resp)
         }
     } else if (n == 4 && is(s[1], "oauth2") && is(s[2], "v2.0") &&
                (is(s[3], "token") || is(s[3], "introspect") || is(s[3], "revoke"))) {
-        const char *which = is(s[3], "token") ? "token" : is(s[3], "revoke") ? "revoke"
-                                                                             : "introspect";
+        const char *which = is(s[3], "token")    ? "token"
+                            : is(s[3], "revoke") ? "revoke"
+                                                 : "introspect";
         kg_ep_oauth_form(req, resp, s[0], which);
     } else if (n == 5 && is(s[0], "auth") && is(s[2], "default") && is(s[3], "oauth2") &&
                is(s[4], "token")) {

@@ -59,8 +59,8 @@ enum kg_rc kg_form_parse(struct kg_str in, struct kg_form *out, struct kg_err *e
         }
         const char *eq = memchr(pair.p, '=', pair.n);
         struct kg_str name = {pair.p, eq ? (size_t)(eq - pair.p) : pair.n};
-        struct kg_str value = eq ? (struct kg_str){eq + 1, (size_t)(pair.p + pair.n - eq - 1)}
-                                 : KG_STR_NULL;
+        struct kg_str value =
+            eq ? (struct kg_str){eq + 1, (size_t)(pair.p + pair.n - eq - 1)} : KG_STR_NULL;
         if (out->n == KG_MAX_FORM_FIELDS) {
             rc = KG_FAIL(e, KG_ERR_TOO_LONG, "form: more than %d fields", KG_MAX_FORM_FIELDS);
             goto fail;

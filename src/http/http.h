@@ -24,7 +24,7 @@ struct kg_server;
 struct kg_req {
     struct kg_server *srv;
     const char *method;
-    struct kg_str path;  /* raw (not percent-decoded), without the query */
+    struct kg_str path; /* raw (not percent-decoded), without the query */
     struct kg_kv headers[KG_MAX_HEADERS];
     size_t nheaders;
     bool too_many_headers;

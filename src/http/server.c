@@ -236,14 +236,13 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         char st[8], dur[24];
         snprintf(st, sizeof st, "%d", status);
         snprintf(dur, sizeof dur, "%lld", (long long)us);
-        size_t pn = c->req.path.n < sizeof c->path_copy - 1 ? c->req.path.n
-                                                            : sizeof c->path_copy - 1;
+        size_t pn =
+            c->req.path.n < sizeof c->path_copy - 1 ? c->req.path.n : sizeof c->path_copy - 1;
         memcpy(c->path_copy, c->req.path.p, pn);
         c->path_copy[pn] = '\0';
         kg_log(KG_LOG_INFO, c->req.trace_id, "http.request", "method", c->req.method, "path",
-               c->path_copy, "status", st, "duration_us", dur, "peer", c->req.peer,
-               "completed", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" : "aborted",
-               NULL);
+               c->path_copy, "status", st, "duration_us", dur, "peer", c->req.peer, "completed",
+               toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" : "aborted", NULL);
     }
     kg_resp_clear(&c->resp);
     kg_buf_free(&c->body);
@@ -252,8 +251,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     atomic_fetch_sub(&h->inflight, 1);
 }
 
-__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt,
-                                                          va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     char msg[512];
@@ -379,8 +377,8 @@ enum kg_rc kg_http_start(struct kg_server *srv, struct kg_http **out, struct kg_
     OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL);
     OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
-    h->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h, MHD_OPTION_ARRAY, opts,
-                            MHD_OPTION_END);
+    h->d =
+        MHD_start_daemon(flags, 0, NULL, NULL, handler, h, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!h->d) {
         kg_http_stop(h);
         return KG_FAIL(e, KG_ERR_INTERNAL, "cannot listen on %s (in use, or not permitted?)",

@@ -56,8 +56,8 @@ static bool add_ext(X509 *x, X509 *issuer, int nid, const char *value)
     return ok;
 }
 
-static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
-                       long days, bool ca, const char *san)
+static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key, long days,
+                       bool ca, const char *san)
 {
     X509 *x = X509_new();
     uint8_t serial[16];
@@ -74,8 +74,8 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *is
         X509_NAME *name = X509_get_subject_name(x);
         ok = X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"keygate",
                                         -1, -1, 0) == 1 &&
-             X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1,
-                                        -1, 0) == 1 &&
+             X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
+                                        0) == 1 &&
              X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name) == 1;
     }
     X509 *iss = issuer ? issuer : x;
@@ -122,12 +122,13 @@ static X509 *read_cert(const char *path)
     return x;
 }
 
-enum kg_rc kg_tls_dev_cert(const char *data_dir, const char *host, char *ca_path,
-                           char *cert_path, char *key_path, size_t n, struct kg_err *e)
+enum kg_rc kg_tls_dev_cert(const char *data_dir, const char *host, char *ca_path, char *cert_path,
+                           char *key_path, size_t n, struct kg_err *e)
 {
     char dir[1100], ca_key[1200];
     snprintf(dir, sizeof dir, "%s/tls", data_dir);
-    if ((mkdir(data_dir, 0700) != 0 && errno != EEXIST) || (mkdir(dir, 0700) != 0 && errno != EEXIST)) {
+    if ((mkdir(data_dir, 0700) != 0 && errno != EEXIST) ||
+        (mkdir(dir, 0700) != 0 && errno != EEXIST)) {
         return KG_FAIL(e, KG_ERR_INTERNAL, "cannot create %s", dir);
     }
     snprintf(ca_path, n, "%s/ca.pem", dir);

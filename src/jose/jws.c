@@ -11,8 +11,8 @@
 #include "jose/jose.h"
 #include "jose/key_internal.h"
 
-enum kg_rc kg_jws_sign(struct kg_key *k, const char *typ, const struct kg_json *claims,
-                       char **out, struct kg_err *e)
+enum kg_rc kg_jws_sign(struct kg_key *k, const char *typ, const struct kg_json *claims, char **out,
+                       struct kg_err *e)
 {
     cjose_err cerr;
     enum kg_rc rc = KG_ERR_CRYPTO;
@@ -64,8 +64,7 @@ static enum kg_rc split(struct kg_str jwt, struct kg_str seg[3], struct kg_err *
     return KG_OK;
 }
 
-static enum kg_rc decode_json(struct kg_str seg, size_t max, struct kg_json **out,
-                              struct kg_err *e)
+static enum kg_rc decode_json(struct kg_str seg, size_t max, struct kg_json **out, struct kg_err *e)
 {
     uint8_t *buf = kg_malloc(max);
     size_t n = 0;

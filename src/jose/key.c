@@ -83,8 +83,7 @@ enum kg_rc kg_key_generate(const char *alg, const uint8_t master_key[32], char k
         KG_FAIL(e, KG_ERR_CRYPTO, "public JWK export failed");
         goto out;
     }
-    if (thumbprint(pub, alg, kid) != KG_OK ||
-        !cjose_jwk_set_kid(jwk, kid, strlen(kid), &cerr)) {
+    if (thumbprint(pub, alg, kid) != KG_OK || !cjose_jwk_set_kid(jwk, kid, strlen(kid), &cerr)) {
         KG_FAIL(e, KG_ERR_CRYPTO, "thumbprint failed");
         goto out;
     }

@@ -232,7 +232,8 @@ const char *kg_json_key_at(const struct kg_json *o, size_t i)
     const char *k;
     json_t *v;
     size_t n = 0;
-    json_object_foreach((json_t *)(uintptr_t)o, k, v) {
+    json_object_foreach((json_t *)(uintptr_t)o, k, v)
+    {
         if (n++ == i) {
             return k;
         }

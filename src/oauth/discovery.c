@@ -27,15 +27,19 @@ static struct kg_json *arr(const char *const *items)
 
 struct kg_json *kg_discovery_doc(const struct kg_server *srv, const struct kg_tenant *t)
 {
-    static const char *const grants[] = {"authorization_code", "client_credentials", "password",
+    static const char *const grants[] = {"authorization_code",
+                                         "client_credentials",
+                                         "password",
                                          "refresh_token",
-                                         "urn:ietf:params:oauth:grant-type:device_code", NULL};
+                                         "urn:ietf:params:oauth:grant-type:device_code",
+                                         NULL};
     static const char *const scopes[] = {"openid", "profile", "email", "offline_access", NULL};
-    static const char *const auth_methods[] = {"client_secret_basic", "client_secret_post",
-                                               "none", NULL};
-    static const char *const claims[] = {"iss", "aud", "sub", "oid", "tid", "iat", "nbf", "exp",
+    static const char *const auth_methods[] = {"client_secret_basic", "client_secret_post", "none",
+                                               NULL};
+    static const char *const claims[] = {"iss",       "aud",   "sub",  "oid",
+                                         "tid",       "iat",   "nbf",  "exp",
                                          "auth_time", "nonce", "name", "preferred_username",
-                                         "email", "ver", NULL};
+                                         "email",     "ver",   NULL};
     static const char *const modes[] = {"query", "fragment", "form_post", NULL};
     static const char *const rtypes[] = {"code", NULL};
     static const char *const s256[] = {"S256", NULL};
@@ -73,8 +77,7 @@ struct kg_json *kg_discovery_doc(const struct kg_server *srv, const struct kg_te
     return d;
 }
 
-enum kg_rc kg_jwks_doc(const struct kg_server *srv, const struct kg_tenant *t,
-                       struct kg_json **out)
+enum kg_rc kg_jwks_doc(const struct kg_server *srv, const struct kg_tenant *t, struct kg_json **out)
 {
     struct kg_signing_key *keys = NULL;
     size_t n = 0;

@@ -62,8 +62,8 @@ bool kg_grant_client_credentials(const struct kg_oreq *rq, struct kg_oout *out)
         return false;
     }
     /* SPEC 4: exactly {API}/.default, nothing else */
-    if (!sc.has_api || !sc.api_default || sc.api_scopes[0] || sc.openid || sc.profile ||
-        sc.email || sc.offline_access) {
+    if (!sc.has_api || !sc.api_default || sc.api_scopes[0] || sc.openid || sc.profile || sc.email ||
+        sc.offline_access) {
         return kg_oout_fail(out, KG_OE_SCOPE_DEFAULT_REQUIRED, NULL);
     }
     struct kg_subject sub;

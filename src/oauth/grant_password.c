@@ -114,7 +114,6 @@ bool kg_grant_password(const struct kg_oreq *rq, struct kg_oout *out)
     kg_strlcpy(a->actor_id, user.oid, sizeof a->actor_id);
     kg_strlcpy(a->caller_id, user.username, sizeof a->caller_id);
     kg_strlcpy(a->target, sc.has_api ? sc.api.identifier : c.app.client_id, sizeof a->target);
-    snprintf(a->detail, sizeof a->detail, "grant=password client=%s jti=%s", c.app.client_id,
-             jti);
+    snprintf(a->detail, sizeof a->detail, "grant=password client=%s jti=%s", c.app.client_id, jti);
     return true;
 }

@@ -47,8 +47,8 @@ static enum kg_rc open_grace(const struct kg_refresh *r, const char *token, stru
     grace_key(token, key);
     size_t n = r->grace_len - KG_SEAL_OVERHEAD;
     char *body = kg_malloc(n + 1);
-    enum kg_rc rc = kg_unseal(key, r->hash, strlen(r->hash), r->grace, r->grace_len,
-                              (uint8_t *)body);
+    enum kg_rc rc =
+        kg_unseal(key, r->hash, strlen(r->hash), r->grace, r->grace_len, (uint8_t *)body);
     kg_wipe(key, sizeof key);
     if (rc == KG_OK) {
         body[n] = '\0';
@@ -61,8 +61,8 @@ static enum kg_rc open_grace(const struct kg_refresh *r, const char *token, stru
 
 /* Within the grace window, r's successor response is returned again, but only while that
  * successor is still current: r must be the *immediately* previous token. */
-static bool grace_successor(const struct kg_oreq *rq, const struct kg_refresh *r,
-                            const char *token, struct kg_json **body)
+static bool grace_successor(const struct kg_oreq *rq, const struct kg_refresh *r, const char *token,
+                            struct kg_json **body)
 {
     if (rq->now - r->used_at > rq->srv->cfg.refresh_grace_seconds ||
         r->grace_len <= KG_SEAL_OVERHEAD || open_grace(r, token, body) != KG_OK) {

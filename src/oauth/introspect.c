@@ -110,8 +110,8 @@ bool kg_introspect(const struct kg_oreq *rq, struct kg_oout *out)
     bool live = rc == KG_OK && may_see(claims, &c, priv);
     kg_json_set_bool(b, "active", live);
     if (live) {
-        static const char *const copy[] = {"client_id", "sub", "aud", "iss", "exp", "iat", "nbf",
-                                           "jti", "tid", "oid", "idtyp", NULL};
+        static const char *const copy[] = {"client_id", "sub", "aud", "iss", "exp",   "iat",
+                                           "nbf",       "jti", "tid", "oid", "idtyp", NULL};
         for (int i = 0; copy[i]; i++) {
             copy_claim(b, claims, copy[i]);
         }

@@ -61,7 +61,7 @@ struct kg_scope {
     char requested[KG_MAX_SCOPE_LEN + 1]; /* verbatim, echoed in the response */
     bool has_api;
     struct kg_api api;
-    bool api_default; /* {API}/.default */
+    bool api_default;         /* {API}/.default */
     char api_scopes[KG_LIST]; /* delegated scope values, space-separated */
     bool openid, profile, email, offline_access;
 };
@@ -81,14 +81,14 @@ struct kg_subject {
 /* Mints an access token (and an ID token when scope has openid and the subject is a user) into
  * out->body as a complete token response, minus refresh fields. Sets *jti and *exp of the
  * access token. */
-bool kg_tokens_mint(const struct kg_oreq *rq, const struct kg_client *c,
-                    const struct kg_scope *sc, const struct kg_subject *sub, char jti[KG_ID],
-                    int64_t *exp, struct kg_oout *out);
+bool kg_tokens_mint(const struct kg_oreq *rq, const struct kg_client *c, const struct kg_scope *sc,
+                    const struct kg_subject *sub, char jti[KG_ID], int64_t *exp,
+                    struct kg_oout *out);
 /* Issues a new refresh token family for the response in out->body (adds refresh_token and
  * refresh_token_expires_in). */
 bool kg_tokens_add_refresh(const struct kg_oreq *rq, const struct kg_client *c,
-                           const struct kg_scope *sc, const struct kg_subject *sub,
-                           const char *jti, int64_t exp, struct kg_oout *out);
+                           const struct kg_scope *sc, const struct kg_subject *sub, const char *jti,
+                           int64_t exp, struct kg_oout *out);
 /* The issuer of a tenant: {public_url}/{tenant id}/v2.0 (SPEC 3). */
 void kg_issuer(const struct kg_server *srv, const struct kg_tenant *t, char *out, size_t n);
 

@@ -68,8 +68,7 @@ static bool sign(const struct kg_oreq *rq, const char *typ, const struct kg_json
         kg_key_release(key);
     }
     if (rc) {
-        return kg_oout_fail(out, rc == KG_ERR_STORE ? KG_OE_UNAVAILABLE : KG_OE_SERVER_ERROR,
-                            NULL);
+        return kg_oout_fail(out, rc == KG_ERR_STORE ? KG_OE_UNAVAILABLE : KG_OE_SERVER_ERROR, NULL);
     }
     return true;
 }
@@ -83,9 +82,9 @@ static void identity_claims(struct kg_json *c, const struct kg_user *u, bool ema
     }
 }
 
-bool kg_tokens_mint(const struct kg_oreq *rq, const struct kg_client *c,
-                    const struct kg_scope *sc, const struct kg_subject *sub, char jti[KG_ID],
-                    int64_t *exp_out, struct kg_oout *out)
+bool kg_tokens_mint(const struct kg_oreq *rq, const struct kg_client *c, const struct kg_scope *sc,
+                    const struct kg_subject *sub, char jti[KG_ID], int64_t *exp_out,
+                    struct kg_oout *out)
 {
     char iss[700];
     kg_issuer(rq->srv, rq->tenant, iss, sizeof iss);
@@ -174,8 +173,8 @@ bool kg_tokens_mint(const struct kg_oreq *rq, const struct kg_client *c,
 }
 
 bool kg_tokens_add_refresh(const struct kg_oreq *rq, const struct kg_client *c,
-                           const struct kg_scope *sc, const struct kg_subject *sub,
-                           const char *jti, int64_t exp, struct kg_oout *out)
+                           const struct kg_scope *sc, const struct kg_subject *sub, const char *jti,
+                           int64_t exp, struct kg_oout *out)
 {
     char token[KG_SECRET_MAX];
     kg_secret_new("kg_rt_", token);

@@ -5,7 +5,7 @@
 #include "core/str.h"
 
 /* Upper bounds of the latency buckets, microseconds. */
-static const uint64_t BOUNDS[KG_LATENCY_BUCKETS] = {100,   250,   500,    1000,   2500,  5000,
+static const uint64_t BOUNDS[KG_LATENCY_BUCKETS] = {100,   250,   500,   1000,   2500,   5000,
                                                     10000, 25000, 50000, 100000, 250000, 1000000};
 
 void kg_metrics_request(struct kg_metrics *m, int status, uint64_t us)

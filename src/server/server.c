@@ -42,9 +42,10 @@ static bool parse_hex_key(const char *hex, uint8_t key[32])
         unsigned v = 0;
         for (int k = 0; k < 2; k++) {
             char c = hex[2 * i + (size_t)k];
-            int d = (c >= '0' && c <= '9') ? c - '0'
-                  : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-                  : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+            int d = (c >= '0' && c <= '9')   ? c - '0'
+                    : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                    : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                             : -1;
             if (d < 0) {
                 return false;
             }
@@ -69,8 +70,7 @@ static enum kg_rc read_key_file(const char *path, uint8_t key[32], struct kg_err
     return ok ? KG_OK : KG_FAIL(e, KG_ERR_INVALID, "master key file %s is not 64 hex", path);
 }
 
-enum kg_rc kg_master_key_load(const char *data_dir, bool create, uint8_t key[32],
-                              struct kg_err *e)
+enum kg_rc kg_master_key_load(const char *data_dir, bool create, uint8_t key[32], struct kg_err *e)
 {
     const char *env = getenv("KEYGATE_MASTER_KEY");
     if (env && *env) {

@@ -44,8 +44,7 @@ struct kg_server {
 void kg_config_defaults(struct kg_config *c);
 /* Master key from KEYGATE_MASTER_KEY (64 hex), KEYGATE_MASTER_KEY_FILE, or data_dir/master.key
  * (created 0600 with 256 random bits when absent and create is true). */
-enum kg_rc kg_master_key_load(const char *data_dir, bool create, uint8_t key[32],
-                              struct kg_err *e);
+enum kg_rc kg_master_key_load(const char *data_dir, bool create, uint8_t key[32], struct kg_err *e);
 
 /* Opens the store and the shared services; kg_server_close releases them. */
 enum kg_rc kg_server_open(struct kg_server *s, struct kg_err *e);

@@ -100,16 +100,16 @@ static void remember(struct kg_store *s, const char *key, const void *value, siz
 }
 
 /* The common shape of a cached single-record lookup. */
-#define CACHED_RECORD(key, out, call)                                                          \
-    do {                                                                                       \
-        enum kg_rc rc_;                                                                        \
-        int64_t stamp_;                                                                        \
-        if (hit(s, (key), (out), sizeof *(out), NULL, &rc_, &stamp_)) {                        \
-            return rc_;                                                                        \
-        }                                                                                      \
-        rc_ = (call);                                                                          \
-        remember(s, (key), (out), sizeof *(out), 0, rc_, stamp_);                              \
-        return rc_;                                                                            \
+#define CACHED_RECORD(key, out, call)                                                              \
+    do {                                                                                           \
+        enum kg_rc rc_;                                                                            \
+        int64_t stamp_;                                                                            \
+        if (hit(s, (key), (out), sizeof *(out), NULL, &rc_, &stamp_)) {                            \
+            return rc_;                                                                            \
+        }                                                                                          \
+        rc_ = (call);                                                                              \
+        remember(s, (key), (out), sizeof *(out), 0, rc_, stamp_);                                  \
+        return rc_;                                                                                \
     } while (0)
 
 static enum kg_rc c_tenant_get(struct kg_store *s, const char *alias, struct kg_tenant *out)
@@ -139,8 +139,8 @@ struct words {
     char v[KG_LIST];
 };
 
-static enum kg_rc c_app_permissions(struct kg_store *s, const char *client_id,
-                                    const char *api_id, char out[KG_LIST])
+static enum kg_rc c_app_permissions(struct kg_store *s, const char *client_id, const char *api_id,
+                                    char out[KG_LIST])
 {
     char key[2 * KG_ID + 8];
     snprintf(key, sizeof key, "p|%s|%s", client_id, api_id);

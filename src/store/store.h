@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  * The store interface: every persistent thing keygate knows, behind one vtable so that back ends
- * (sqlite/ now, pg/ next) are interchangeable and oauth/ never sees SQL. Rules every back end keeps:
+ * (sqlite/ now, pg/ next) are interchangeable and oauth/ never sees SQL. Rules every back end
+ * keeps:
  *  - every lookup of a tenant-owned thing takes the tenant id (SPEC 12.5);
  *  - single-use things are consumed atomically inside the store (conditional UPDATE + row count),
  *    never read-then-write by the caller;
@@ -53,7 +54,7 @@ struct kg_app {
     char auth_method[32]; /* client_secret_basic | client_secret_post | none */
     char grants[256];     /* space-separated grant types */
     char redirect_uris[KG_LIST];
-    char sp_oid[KG_ID]; /* the service principal's object id */
+    char sp_oid[KG_ID];     /* the service principal's object id */
     int64_t token_lifetime; /* 0 = tenant default */
     int64_t created_at;
 };
@@ -91,8 +92,8 @@ struct kg_signing_key {
     char kid[48]; /* RFC 7638 thumbprint, base64url */
     char tenant_id[KG_ID];
     char alg[8];
-    char status[12];        /* active | next | retired */
-    char *public_jwk;       /* owned JSON */
+    char status[12];         /* active | next | retired */
+    char *public_jwk;        /* owned JSON */
     uint8_t *private_sealed; /* owned; AES-GCM sealed private JWK */
     size_t private_sealed_len;
     int64_t created_at;
@@ -159,8 +160,8 @@ struct kg_store_ops {
     enum kg_rc (*app_list)(struct kg_store *s, const char *tenant_id, struct kg_app **out,
                            size_t *n);
     enum kg_rc (*secret_add)(struct kg_store *s, const struct kg_secret_rec *r);
-    enum kg_rc (*secret_list)(struct kg_store *s, const char *client_id,
-                              struct kg_secret_rec **out, size_t *n);
+    enum kg_rc (*secret_list)(struct kg_store *s, const char *client_id, struct kg_secret_rec **out,
+                              size_t *n);
     enum kg_rc (*secret_remove)(struct kg_store *s, const char *client_id, const char *id);
     enum kg_rc (*app_grant)(struct kg_store *s, const char *client_id, const char *api_id,
                             const char *permission);
@@ -178,14 +179,13 @@ struct kg_store_ops {
     enum kg_rc (*role_assign)(struct kg_store *s, const char *tenant_id, const char *principal,
                               const char *role_id);
     /* Space-separated names of the tenant roles a principal holds. */
-    enum kg_rc (*principal_roles)(struct kg_store *s, const char *tenant_id,
-                                  const char *principal, char out[KG_LIST]);
+    enum kg_rc (*principal_roles)(struct kg_store *s, const char *tenant_id, const char *principal,
+                                  char out[KG_LIST]);
     enum kg_rc (*signing_key_add)(struct kg_store *s, const struct kg_signing_key *k);
     /* Every key of the tenant that is not retired past its last token, newest first. */
     enum kg_rc (*signing_keys)(struct kg_store *s, const char *tenant_id,
                                struct kg_signing_key **out, size_t *n);
-    enum kg_rc (*signing_key_get)(struct kg_store *s, const char *kid,
-                                  struct kg_signing_key *out);
+    enum kg_rc (*signing_key_get)(struct kg_store *s, const char *kid, struct kg_signing_key *out);
     /* Starts a family with its first refresh token. */
     enum kg_rc (*refresh_create)(struct kg_store *s, const struct kg_refresh *r);
     enum kg_rc (*refresh_get)(struct kg_store *s, const char *hash, struct kg_refresh *out);

@@ -70,8 +70,8 @@ static void form_decoding(void **state)
     assert_int_equal(n, 6);
     assert_memory_equal(out, "a b c+", 6);
     assert_int_equal(kg_form_decode(KG_STR("%C3%A9"), out, &n), KG_OK); /* é */
-    static const char *const bad[] = {"%00", "%0", "%", "%zz", "%C3%28", "%ED%A0%80",
-                                      "%F4%90%80%80", "%C0%AF", "a%01b", "%7F"};
+    static const char *const bad[] = {"%00",       "%0",           "%",      "%zz",   "%C3%28",
+                                      "%ED%A0%80", "%F4%90%80%80", "%C0%AF", "a%01b", "%7F"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(kg_form_decode(kg_str_c(bad[i]), out, &n), KG_ERR_INVALID);
     }

@@ -92,8 +92,10 @@ static char *basic_of(const char *creds)
     size_t n = strlen(creds), o = 0;
     for (size_t i = 0; i < n; i += 3) {
         uint32_t v = (uint32_t)(unsigned char)creds[i] << 16;
-        if (i + 1 < n) v |= (uint32_t)(unsigned char)creds[i + 1] << 8;
-        if (i + 2 < n) v |= (unsigned char)creds[i + 2];
+        if (i + 1 < n)
+            v |= (uint32_t)(unsigned char)creds[i + 1] << 8;
+        if (i + 2 < n)
+            v |= (unsigned char)creds[i + 2];
         enc[o++] = T[v >> 18];
         enc[o++] = T[(v >> 12) & 63];
         enc[o++] = i + 1 < n ? T[(v >> 6) & 63] : '=';
@@ -119,8 +121,8 @@ static void basic_auth(void **state)
     assert_int_equal(kg_authz_basic_parse(kg_str_c(basic_of("client:")), &b, NULL), KG_OK);
     assert_string_equal(b.pass, "");
     assert_true(kg_authz_is_basic(KG_STR("basic abc")));
-    static const char *const bad[] = {"Basic", "Basic ", "Bearer x", "Basic !!!!",
-                                      "Basic bm9jb2xvbg==", "Basic YQ", ""};
+    static const char *const bad[] = {
+        "Basic", "Basic ", "Bearer x", "Basic !!!!", "Basic bm9jb2xvbg==", "Basic YQ", ""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_not_equal(kg_authz_basic_parse(kg_str_c(bad[i]), &b, NULL), KG_OK);
     }

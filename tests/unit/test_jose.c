@@ -181,8 +181,8 @@ static void malformed(void **state)
 {
     (void)state;
     char kid[48], alg[16];
-    static const char *const bad[] = {"", ".", "..", "a.b", "a.b.c.d", "a..c", "!!.b.c",
-                                      "eyJ.eyJ.sig", "e30.e30.AAAA"};
+    static const char *const bad[] = {"",     ".",      "..",          "a.b",         "a.b.c.d",
+                                      "a..c", "!!.b.c", "eyJ.eyJ.sig", "e30.e30.AAAA"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(kg_jwt_peek(kg_str_c(bad[i]), kid, alg, NULL), KG_ERR_INVALID);
     }
@@ -218,7 +218,9 @@ static void secrets(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(round_trip), cmocka_unit_test(attacks), cmocka_unit_test(malformed),
+        cmocka_unit_test(round_trip),
+        cmocka_unit_test(attacks),
+        cmocka_unit_test(malformed),
         cmocka_unit_test(secrets),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

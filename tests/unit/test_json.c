@@ -96,7 +96,9 @@ static void building(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(getters), cmocka_unit_test(hostile), cmocka_unit_test(building),
+        cmocka_unit_test(getters),
+        cmocka_unit_test(hostile),
+        cmocka_unit_test(building),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -98,8 +98,7 @@ static void *rotate_once(void *arg)
     char tok[32];
     snprintf(tok, sizeof tok, "next-%d", r->index);
     refresh_rec(&next, r->tid, "fam", tok);
-    if (r->s->ops->refresh_rotate(r->s, r->old_hash, &next, (const uint8_t *)"g", 1, 10) ==
-        KG_OK) {
+    if (r->s->ops->refresh_rotate(r->s, r->old_hash, &next, (const uint8_t *)"g", 1, 10) == KG_OK) {
         r->wins = 1;
     }
     return NULL;

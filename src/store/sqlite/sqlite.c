@@ -26,35 +26,67 @@ extern const char *const kg_migrations_sqlite[];
 extern const int kg_migrations_sqlite_count;
 
 enum q {
-    Q_TENANT_INS, Q_TENANT_GET, Q_TENANT_LIST,
-    Q_API_INS, Q_API_GET, Q_API_LIST,
-    Q_APP_INS, Q_APP_GET, Q_APP_LIST,
-    Q_SECRET_INS, Q_SECRET_LIST, Q_SECRET_DEL,
-    Q_GRANT_INS, Q_GRANT_LIST,
-    Q_USER_INS, Q_USER_BY_NAME, Q_USER_GET,
-    Q_ROLE_INS, Q_ROLE_GET, Q_ROLE_ASSIGN, Q_PRINCIPAL_ROLES,
-    Q_KEY_INS, Q_KEYS, Q_KEY_GET,
-    Q_FAMILY_INS, Q_RT_INS, Q_RT_GET, Q_RT_USE, Q_RT_REVOKE_ACCESS,
-    Q_FAMILY_REVOKE, Q_FAMILY_REVOKE_ACCESS,
-    Q_JTI_INS, Q_JTI_GET,
-    Q_AUDIT_INS, Q_AUDIT_LIST,
-    Q_STAMP, Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_PING,
+    Q_TENANT_INS,
+    Q_TENANT_GET,
+    Q_TENANT_LIST,
+    Q_API_INS,
+    Q_API_GET,
+    Q_API_LIST,
+    Q_APP_INS,
+    Q_APP_GET,
+    Q_APP_LIST,
+    Q_SECRET_INS,
+    Q_SECRET_LIST,
+    Q_SECRET_DEL,
+    Q_GRANT_INS,
+    Q_GRANT_LIST,
+    Q_USER_INS,
+    Q_USER_BY_NAME,
+    Q_USER_GET,
+    Q_ROLE_INS,
+    Q_ROLE_GET,
+    Q_ROLE_ASSIGN,
+    Q_PRINCIPAL_ROLES,
+    Q_KEY_INS,
+    Q_KEYS,
+    Q_KEY_GET,
+    Q_FAMILY_INS,
+    Q_RT_INS,
+    Q_RT_GET,
+    Q_RT_USE,
+    Q_RT_REVOKE_ACCESS,
+    Q_FAMILY_REVOKE,
+    Q_FAMILY_REVOKE_ACCESS,
+    Q_JTI_INS,
+    Q_JTI_GET,
+    Q_AUDIT_INS,
+    Q_AUDIT_LIST,
+    Q_STAMP,
+    Q_BEGIN,
+    Q_COMMIT,
+    Q_ROLLBACK,
+    Q_PING,
     Q_COUNT
 };
 
 #define TENANT_COLS "id, name, display_name, signing_alg, token_lifetime, created_at"
-#define API_COLS "id, identifier, name, permissions, scopes, require_caller_id, " \
-                 "require_subscription_key, tenant_header, created_at"
-#define APP_COLS "client_id, tenant_id, name, is_public, auth_method, grants, redirect_uris, " \
-                 "sp_oid, token_lifetime, created_at"
-#define USER_COLS "oid, tenant_id, username, username_key, email, display_name, " \
-                  "password_hash, disabled, created_at"
+#define API_COLS                                                                                   \
+    "id, identifier, name, permissions, scopes, require_caller_id, "                               \
+    "require_subscription_key, tenant_header, created_at"
+#define APP_COLS                                                                                   \
+    "client_id, tenant_id, name, is_public, auth_method, grants, redirect_uris, "                  \
+    "sp_oid, token_lifetime, created_at"
+#define USER_COLS                                                                                  \
+    "oid, tenant_id, username, username_key, email, display_name, "                                \
+    "password_hash, disabled, created_at"
 #define KEY_COLS "kid, tenant_id, alg, status, public_jwk, private_sealed, created_at, retired_at"
-#define RT_COLS "t.hash, t.tenant_id, t.family_id, t.client_id, t.user_oid, t.scope, " \
-                "t.access_jti, t.access_exp, t.auth_time, t.created_at, t.expires_at, " \
-                "t.used_at, f.revoked_at, t.grace"
-#define AUDIT_COLS "time_ms, tenant_id, actor_type, actor_id, caller_id, action, target, " \
-                   "outcome, client_ip, trace_id, detail"
+#define RT_COLS                                                                                    \
+    "t.hash, t.tenant_id, t.family_id, t.client_id, t.user_oid, t.scope, "                         \
+    "t.access_jti, t.access_exp, t.auth_time, t.created_at, t.expires_at, "                        \
+    "t.used_at, f.revoked_at, t.grace"
+#define AUDIT_COLS                                                                                 \
+    "time_ms, tenant_id, actor_type, actor_id, caller_id, action, target, "                        \
+    "outcome, client_ip, trace_id, detail"
 
 static const char *const SQL[Q_COUNT] = {
     [Q_TENANT_INS] = "INSERT INTO tenants (" TENANT_COLS ") VALUES (?,?,?,?,?,?)",
@@ -111,7 +143,8 @@ static const char *const SQL[Q_COUNT] = {
     [Q_JTI_INS] = "INSERT INTO revoked_jti (jti, tenant_id, expires_at) VALUES (?,?,?) "
                   "ON CONFLICT DO NOTHING",
     [Q_JTI_GET] = "SELECT 1 FROM revoked_jti WHERE jti = ?",
-    [Q_AUDIT_INS] = "INSERT INTO audit.audit_events (" AUDIT_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+    [Q_AUDIT_INS] =
+        "INSERT INTO audit.audit_events (" AUDIT_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?,?)",
     [Q_AUDIT_LIST] = "SELECT " AUDIT_COLS " FROM audit.audit_events WHERE tenant_id = ? AND "
                      "time_ms >= ? ORDER BY seq LIMIT ?",
     [Q_STAMP] = "SELECT v FROM config_stamp",
@@ -122,13 +155,13 @@ static const char *const SQL[Q_COUNT] = {
 };
 
 /* The audit file's schema: append-only, so it needs no migrations beyond IF NOT EXISTS. */
-#define AUDIT_SCHEMA                                                                           \
-    "CREATE TABLE IF NOT EXISTS audit.audit_events (seq INTEGER PRIMARY KEY, "                  \
-    "time_ms INTEGER NOT NULL, tenant_id TEXT NOT NULL, actor_type TEXT NOT NULL, "             \
-    "actor_id TEXT NOT NULL, caller_id TEXT NOT NULL, action TEXT NOT NULL, "                   \
-    "target TEXT NOT NULL, outcome TEXT NOT NULL, client_ip TEXT NOT NULL, "                    \
-    "trace_id TEXT NOT NULL, detail TEXT NOT NULL); "                                           \
-    "CREATE INDEX IF NOT EXISTS audit.audit_events_tenant_time ON "                             \
+#define AUDIT_SCHEMA                                                                               \
+    "CREATE TABLE IF NOT EXISTS audit.audit_events (seq INTEGER PRIMARY KEY, "                     \
+    "time_ms INTEGER NOT NULL, tenant_id TEXT NOT NULL, actor_type TEXT NOT NULL, "                \
+    "actor_id TEXT NOT NULL, caller_id TEXT NOT NULL, action TEXT NOT NULL, "                      \
+    "target TEXT NOT NULL, outcome TEXT NOT NULL, client_ip TEXT NOT NULL, "                       \
+    "trace_id TEXT NOT NULL, detail TEXT NOT NULL); "                                              \
+    "CREATE INDEX IF NOT EXISTS audit.audit_events_tenant_time ON "                                \
     "audit_events(tenant_id, time_ms);"
 
 struct conn {
@@ -233,9 +266,7 @@ static void bindv(sqlite3_stmt *st, const char *fmt, va_list ap)
             sqlite3_bind_text(st, i + 1, v ? v : "", -1, SQLITE_STATIC);
             break;
         }
-        case 'i':
-            sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
-            break;
+        case 'i': sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t)); break;
         case 'b': {
             const void *p = va_arg(ap, const void *);
             size_t n = va_arg(ap, size_t);
@@ -246,8 +277,7 @@ static void bindv(sqlite3_stmt *st, const char *fmt, va_list ap)
             }
             break;
         }
-        default:
-            abort();
+        default: abort();
         }
     }
 }
@@ -338,10 +368,10 @@ static enum kg_rc finish(struct conn *c, enum kg_rc rc)
     return rc;
 }
 
-#define WITH_CONN(s, c)                                                                        \
-    struct conn *c = acquire(s);                                                               \
-    if (!c) {                                                                                  \
-        return KG_ERR_STORE;                                                                   \
+#define WITH_CONN(s, c)                                                                            \
+    struct conn *c = acquire(s);                                                                   \
+    if (!c) {                                                                                      \
+        return KG_ERR_STORE;                                                                       \
     }
 
 /* One statement on a pooled connection, outside any explicit transaction. */
@@ -359,8 +389,8 @@ static enum kg_rc exec1(struct kg_store *s, enum q q, const char *fmt, ...)
 typedef void (*reader_fn)(sqlite3_stmt *, void *);
 
 /* The first row of a query read into out by reader; KG_ERR_NOT_FOUND if none. */
-static enum kg_rc get1(struct kg_store *s, enum q q, reader_fn reader, void *out,
-                       const char *fmt, ...)
+static enum kg_rc get1(struct kg_store *s, enum q q, reader_fn reader, void *out, const char *fmt,
+                       ...)
 {
     WITH_CONN(s, c);
     sqlite3_stmt *st = stmt(c, q);
@@ -588,9 +618,8 @@ static enum kg_rc op_config_stamp(struct kg_store *s, int64_t *out)
 
 static enum kg_rc key_insert(struct conn *c, const struct kg_signing_key *k)
 {
-    return exec_q(c, Q_KEY_INS, "sssssbii", k->kid, k->tenant_id, k->alg, k->status,
-                  k->public_jwk, k->private_sealed, k->private_sealed_len, k->created_at,
-                  k->retired_at);
+    return exec_q(c, Q_KEY_INS, "sssssbii", k->kid, k->tenant_id, k->alg, k->status, k->public_jwk,
+                  k->private_sealed, k->private_sealed_len, k->created_at, k->retired_at);
 }
 
 static enum kg_rc role_insert(struct conn *c, const struct kg_role *r)
@@ -630,8 +659,8 @@ static enum kg_rc op_tenant_get(struct kg_store *s, const char *alias, struct kg
 static enum kg_rc op_tenant_list(struct kg_store *s, struct kg_tenant **out, size_t *n)
 {
     WITH_CONN(s, c);
-    enum kg_rc rc = collect(c, Q_TENANT_LIST, sizeof **out, (reader_fn)read_tenant,
-                            (void **)out, n, "");
+    enum kg_rc rc =
+        collect(c, Q_TENANT_LIST, sizeof **out, (reader_fn)read_tenant, (void **)out, n, "");
     release(s, c);
     return rc;
 }
@@ -651,16 +680,15 @@ static enum kg_rc op_api_get(struct kg_store *s, const char *identifier, struct 
 static enum kg_rc op_api_list(struct kg_store *s, struct kg_api **out, size_t *n)
 {
     WITH_CONN(s, c);
-    enum kg_rc rc =
-        collect(c, Q_API_LIST, sizeof **out, (reader_fn)read_api, (void **)out, n, "");
+    enum kg_rc rc = collect(c, Q_API_LIST, sizeof **out, (reader_fn)read_api, (void **)out, n, "");
     release(s, c);
     return rc;
 }
 
 static enum kg_rc secret_insert(struct conn *c, const struct kg_secret_rec *r)
 {
-    return exec_q(c, Q_SECRET_INS, "ssssii", r->id, r->client_id, r->hash, r->hint,
-                  r->created_at, r->expires_at);
+    return exec_q(c, Q_SECRET_INS, "ssssii", r->id, r->client_id, r->hash, r->hint, r->created_at,
+                  r->expires_at);
 }
 
 static enum kg_rc op_app_create(struct kg_store *s, const struct kg_app *a,
@@ -693,24 +721,24 @@ static enum kg_rc op_app_list(struct kg_store *s, const char *tenant_id, struct 
                               size_t *n)
 {
     WITH_CONN(s, c);
-    enum kg_rc rc = collect(c, Q_APP_LIST, sizeof **out, (reader_fn)read_app, (void **)out, n,
-                            "s", tenant_id);
+    enum kg_rc rc =
+        collect(c, Q_APP_LIST, sizeof **out, (reader_fn)read_app, (void **)out, n, "s", tenant_id);
     release(s, c);
     return rc;
 }
 
 static enum kg_rc op_secret_add(struct kg_store *s, const struct kg_secret_rec *r)
 {
-    return exec1(s, Q_SECRET_INS, "ssssii", r->id, r->client_id, r->hash, r->hint,
-                 r->created_at, r->expires_at);
+    return exec1(s, Q_SECRET_INS, "ssssii", r->id, r->client_id, r->hash, r->hint, r->created_at,
+                 r->expires_at);
 }
 
 static enum kg_rc op_secret_list(struct kg_store *s, const char *client_id,
                                  struct kg_secret_rec **out, size_t *n)
 {
     WITH_CONN(s, c);
-    enum kg_rc rc = collect(c, Q_SECRET_LIST, sizeof **out, (reader_fn)read_secret,
-                            (void **)out, n, "s", client_id);
+    enum kg_rc rc = collect(c, Q_SECRET_LIST, sizeof **out, (reader_fn)read_secret, (void **)out, n,
+                            "s", client_id);
     release(s, c);
     return rc;
 }
@@ -732,8 +760,8 @@ static enum kg_rc op_app_grant(struct kg_store *s, const char *client_id, const 
     return exec1(s, Q_GRANT_INS, "sss", client_id, api_id, permission);
 }
 
-static enum kg_rc op_app_permissions(struct kg_store *s, const char *client_id,
-                                     const char *api_id, char out[KG_LIST])
+static enum kg_rc op_app_permissions(struct kg_store *s, const char *client_id, const char *api_id,
+                                     char out[KG_LIST])
 {
     WITH_CONN(s, c);
     enum kg_rc rc = join_rows(c, Q_GRANT_LIST, out, client_id, api_id);
@@ -744,13 +772,11 @@ static enum kg_rc op_app_permissions(struct kg_store *s, const char *client_id,
 static enum kg_rc op_user_create(struct kg_store *s, const struct kg_user *u)
 {
     return exec1(s, Q_USER_INS, "sssssssii", u->oid, u->tenant_id, u->username, u->username_key,
-                 u->email, u->display_name, u->password_hash, (int64_t)u->disabled,
-                 u->created_at);
+                 u->email, u->display_name, u->password_hash, (int64_t)u->disabled, u->created_at);
 }
 
-
-static enum kg_rc op_user_get_by_name(struct kg_store *s, const char *tenant_id,
-                                      const char *key, struct kg_user *out)
+static enum kg_rc op_user_get_by_name(struct kg_store *s, const char *tenant_id, const char *key,
+                                      struct kg_user *out)
 {
     return get1(s, Q_USER_BY_NAME, (reader_fn)read_user, out, "ss", tenant_id, key);
 }
@@ -783,8 +809,8 @@ static enum kg_rc op_role_get(struct kg_store *s, const char *tenant_id, const c
     return get1(s, Q_ROLE_GET, (reader_fn)read_role, out, "ss", tenant_id, name);
 }
 
-static enum kg_rc op_role_assign(struct kg_store *s, const char *tenant_id,
-                                 const char *principal, const char *role_id)
+static enum kg_rc op_role_assign(struct kg_store *s, const char *tenant_id, const char *principal,
+                                 const char *role_id)
 {
     return exec1(s, Q_ROLE_ASSIGN, "sss", tenant_id, principal, role_id);
 }
@@ -825,8 +851,8 @@ static enum kg_rc op_signing_key_get(struct kg_store *s, const char *kid,
 static enum kg_rc rt_insert(struct conn *c, const struct kg_refresh *r)
 {
     return exec_q(c, Q_RT_INS, "sssssssiiii", r->hash, r->tenant_id, r->family_id, r->client_id,
-                  r->user_oid, r->scope, r->access_jti, r->access_exp, r->auth_time,
-                  r->created_at, r->expires_at);
+                  r->user_oid, r->scope, r->access_jti, r->access_exp, r->auth_time, r->created_at,
+                  r->expires_at);
 }
 
 static enum kg_rc op_refresh_create(struct kg_store *s, const struct kg_refresh *r)
@@ -914,9 +940,11 @@ static enum kg_rc op_audit_append(struct kg_store *s, const struct kg_audit *ev,
     }
     for (size_t i = 0; !rc && i < n; i++) {
         const struct kg_audit *a = &ev[i];
-        rc = exec_q(c, Q_AUDIT_INS, "isssssssss" "s", a->time_ms, a->tenant_id, a->actor_type,
-                    a->actor_id, a->caller_id, a->action, a->target, a->outcome, a->client_ip,
-                    a->trace_id, a->detail);
+        rc = exec_q(c, Q_AUDIT_INS,
+                    "isssssssss"
+                    "s",
+                    a->time_ms, a->tenant_id, a->actor_type, a->actor_id, a->caller_id, a->action,
+                    a->target, a->outcome, a->client_ip, a->trace_id, a->detail);
     }
     rc = finish(c, rc);
 out:
@@ -928,8 +956,8 @@ static enum kg_rc op_audit_list(struct kg_store *s, const char *tenant_id, int64
                                 size_t limit, struct kg_audit **out, size_t *n)
 {
     WITH_CONN(s, c);
-    enum kg_rc rc = collect(c, Q_AUDIT_LIST, sizeof **out, (reader_fn)read_audit, (void **)out,
-                            n, "sii", tenant_id, since_ms, (int64_t)limit);
+    enum kg_rc rc = collect(c, Q_AUDIT_LIST, sizeof **out, (reader_fn)read_audit, (void **)out, n,
+                            "sii", tenant_id, since_ms, (int64_t)limit);
     release(s, c);
     return rc;
 }
@@ -1017,8 +1045,10 @@ static enum kg_rc migrate(sqlite3 *db, struct kg_err *e)
         }
         char *msg = NULL;
         char upd[96];
-        snprintf(upd, sizeof upd, "DELETE FROM schema_version; INSERT INTO schema_version "
-                 "VALUES (%d);", version + 1);
+        snprintf(upd, sizeof upd,
+                 "DELETE FROM schema_version; INSERT INTO schema_version "
+                 "VALUES (%d);",
+                 version + 1);
         if (sqlite3_exec(db, kg_migrations_sqlite[version], NULL, NULL, &msg) != SQLITE_OK ||
             sqlite3_exec(db, upd, NULL, NULL, &msg) != SQLITE_OK ||
             sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
