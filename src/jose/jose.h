@@ -34,6 +34,9 @@ const char *kg_key_alg(const struct kg_key *k);
 /* Signs claims as a compact JWS with header {alg, kid, typ}. Returns an owned string. */
 enum kg_rc kg_jws_sign(struct kg_key *k, const char *typ, const struct kg_json *claims, char **out,
                        struct kg_err *e);
+/* The same for claims already serialised as a JSON object (payload[0..n)). */
+enum kg_rc kg_jws_sign_raw(struct kg_key *k, const char *typ, const char *payload, size_t n,
+                           char **out, struct kg_err *e);
 
 /* Splits and decodes a compact JWT's header (strictly checked, see above). Returns the kid
  * (copied into kid) and the header's alg. Does not verify. */

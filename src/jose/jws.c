@@ -11,21 +11,20 @@
 #include "jose/jose.h"
 #include "jose/key_internal.h"
 
-enum kg_rc kg_jws_sign(struct kg_key *k, const char *typ, const struct kg_json *claims, char **out,
-                       struct kg_err *e)
+enum kg_rc kg_jws_sign_raw(struct kg_key *k, const char *typ, const char *payload, size_t n,
+                           char **out, struct kg_err *e)
 {
     cjose_err cerr;
     enum kg_rc rc = KG_ERR_CRYPTO;
     cjose_jws_t *jws = NULL;
     cjose_header_t *h = cjose_header_new(&cerr);
-    char *payload = kg_json_dump(claims);
     if (!h || !cjose_header_set(h, CJOSE_HDR_ALG, k->alg, &cerr) ||
         !cjose_header_set(h, CJOSE_HDR_KID, k->kid, &cerr) ||
         !cjose_header_set(h, "typ", typ, &cerr)) {
         KG_FAIL(e, KG_ERR_CRYPTO, "jws header: %s", cerr.message);
         goto out;
     }
-    jws = cjose_jws_sign(k->jwk, h, (const uint8_t *)payload, strlen(payload), &cerr);
+    jws = cjose_jws_sign(k->jwk, h, (const uint8_t *)payload, n, &cerr);
     const char *ser = NULL;
     if (!jws || !cjose_jws_export(jws, &ser, &cerr)) {
         KG_FAIL(e, KG_ERR_CRYPTO, "jws sign: %s", cerr.message);
@@ -36,6 +35,14 @@ enum kg_rc kg_jws_sign(struct kg_key *k, const char *typ, const struct kg_json *
 out:
     cjose_jws_release(jws);
     cjose_header_release(h);
+    return rc;
+}
+
+enum kg_rc kg_jws_sign(struct kg_key *k, const char *typ, const struct kg_json *claims, char **out,
+                       struct kg_err *e)
+{
+    char *payload = kg_json_dump(claims);
+    enum kg_rc rc = kg_jws_sign_raw(k, typ, payload, strlen(payload), out, e);
     free(payload);
     return rc;
 }

@@ -49,4 +49,22 @@ enum kg_rc kg_json_arr_str(const struct kg_json *a, size_t i, size_t max, const 
 const char *kg_json_key_at(const struct kg_json *o, size_t i);
 size_t kg_json_obj_len(const struct kg_json *o);
 
+/* A streaming JSON object writer for hot paths (token claims and responses): appends into a
+ * bounded buffer with escaping, no tree and no allocation per member. Members are written in
+ * call order; the caller never repeats a key. */
+struct kg_jw {
+    char *p;
+    size_t n, cap;
+    bool first;
+    bool failed; /* ran out of room: the result is unusable */
+};
+
+void kg_jw_begin(struct kg_jw *w, char *buf, size_t cap);
+void kg_jw_str(struct kg_jw *w, const char *k, const char *v);
+void kg_jw_int(struct kg_jw *w, const char *k, int64_t v);
+/* A JSON array of the space-separated words of list (roles, permissions). */
+void kg_jw_words(struct kg_jw *w, const char *k, const char *list);
+/* Closes the object; returns its length, or 0 if it did not fit. */
+size_t kg_jw_end(struct kg_jw *w);
+
 #endif

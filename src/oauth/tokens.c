@@ -17,24 +17,6 @@ void kg_issuer(const struct kg_server *srv, const struct kg_tenant *t, char *out
     snprintf(out, n, "%s/%s/v2.0", srv->cfg.public_url, t->id);
 }
 
-static struct kg_json *words_arr(const char *list)
-{
-    struct kg_json *a = kg_json_arr();
-    char w[KG_LIST];
-    const char *p = list;
-    while (*p) {
-        const char *sp = strchr(p, ' ');
-        size_t n = sp ? (size_t)(sp - p) : strlen(p);
-        if (n && n < sizeof w) {
-            memcpy(w, p, n);
-            w[n] = '\0';
-            kg_json_arr_add_str(a, w);
-        }
-        p += n + (sp ? 1 : 0);
-    }
-    return a;
-}
-
 static int64_t lifetime(const struct kg_oreq *rq, const struct kg_client *c)
 {
     int64_t l = c->app.token_lifetime > 0 ? c->app.token_lifetime : rq->tenant->token_lifetime;
@@ -57,14 +39,17 @@ static void user_scp(const struct kg_scope *sc, char *out, size_t n)
     }
 }
 
-static bool sign(const struct kg_oreq *rq, const char *typ, const struct kg_json *claims,
-                 char **jwt, struct kg_oout *out)
+/* Signs the claims in w (closing the object) with the tenant's active key. */
+static bool sign(const struct kg_oreq *rq, const char *typ, struct kg_jw *w, char **jwt,
+                 struct kg_oout *out)
 {
     struct kg_key *key = NULL;
     struct kg_err e = {0};
-    enum kg_rc rc = kg_keyring_active(rq->srv->keys, rq->tenant->id, &key, &e);
+    size_t n = kg_jw_end(w);
+    enum kg_rc rc =
+        n ? kg_keyring_active(rq->srv->keys, rq->tenant->id, &key, &e) : KG_ERR_TOO_LONG;
     if (rc == KG_OK) {
-        rc = kg_jws_sign(key, typ, claims, jwt, &e);
+        rc = kg_jws_sign_raw(key, typ, w->p, n, jwt, &e);
         kg_key_release(key);
     }
     if (rc) {
@@ -73,12 +58,12 @@ static bool sign(const struct kg_oreq *rq, const char *typ, const struct kg_json
     return true;
 }
 
-static void identity_claims(struct kg_json *c, const struct kg_user *u, bool email)
+static void identity_claims(struct kg_jw *c, const struct kg_user *u, bool email)
 {
-    kg_json_set_str(c, "name", u->display_name[0] ? u->display_name : u->username);
-    kg_json_set_str(c, "preferred_username", u->username);
+    kg_jw_str(c, "name", u->display_name[0] ? u->display_name : u->username);
+    kg_jw_str(c, "preferred_username", u->username);
     if (email && u->email[0]) {
-        kg_json_set_str(c, "email", u->email);
+        kg_jw_str(c, "email", u->email);
     }
 }
 
@@ -92,35 +77,35 @@ bool kg_tokens_mint(const struct kg_oreq *rq, const struct kg_client *c, const s
     const char *subject = sub->is_user ? sub->user->oid : c->app.sp_oid;
     kg_uuid4(jti);
 
-    struct kg_json *at = kg_json_obj();
-    kg_json_set_str(at, "iss", iss);
-    kg_json_set_str(at, "aud", sc->has_api ? sc->api.identifier : c->app.client_id);
-    kg_json_set_str(at, "sub", subject);
-    kg_json_set_str(at, "oid", subject);
-    kg_json_set_str(at, "tid", rq->tenant->id);
-    kg_json_set_str(at, "azp", c->app.client_id);
-    kg_json_set_str(at, "client_id", c->app.client_id);
-    kg_json_set_int(at, "iat", now);
-    kg_json_set_int(at, "nbf", now);
-    kg_json_set_int(at, "exp", exp);
-    kg_json_set_str(at, "jti", jti);
-    kg_json_set_str(at, "ver", "2.0");
-    kg_json_set_str(at, "idtyp", sub->is_user ? "user" : "app");
+    char buf[8192];
+    struct kg_jw at;
+    kg_jw_begin(&at, buf, sizeof buf);
+    kg_jw_str(&at, "iss", iss);
+    kg_jw_str(&at, "aud", sc->has_api ? sc->api.identifier : c->app.client_id);
+    kg_jw_str(&at, "sub", subject);
+    kg_jw_str(&at, "oid", subject);
+    kg_jw_str(&at, "tid", rq->tenant->id);
+    kg_jw_str(&at, "azp", c->app.client_id);
+    kg_jw_str(&at, "client_id", c->app.client_id);
+    kg_jw_int(&at, "iat", now);
+    kg_jw_int(&at, "nbf", now);
+    kg_jw_int(&at, "exp", exp);
+    kg_jw_str(&at, "jti", jti);
+    kg_jw_str(&at, "ver", "2.0");
+    kg_jw_str(&at, "idtyp", sub->is_user ? "user" : "app");
     if (sub->is_user) {
         char scp[KG_LIST];
         user_scp(sc, scp, sizeof scp);
-        kg_json_set_str(at, "scp", scp);
+        kg_jw_str(&at, "scp", scp);
     }
     if (sub->roles[0]) {
-        kg_json_set(at, "roles", words_arr(sub->roles));
+        kg_jw_words(&at, "roles", sub->roles);
     }
     if (sub->is_user) {
-        identity_claims(at, sub->user, true);
+        identity_claims(&at, sub->user, true);
     }
     char *access = NULL;
-    bool ok = sign(rq, "at+jwt", at, &access, out);
-    kg_json_free(at);
-    if (!ok) {
+    if (!sign(rq, "at+jwt", &at, &access, out)) {
         return false;
     }
 
@@ -136,22 +121,21 @@ bool kg_tokens_mint(const struct kg_oreq *rq, const struct kg_client *c, const s
     free(access);
 
     if (sub->is_user && sc->openid) { /* OIDC Core 2; COMPAT "ID token" */
-        struct kg_json *id = kg_json_obj();
-        kg_json_set_str(id, "iss", iss);
-        kg_json_set_str(id, "aud", c->app.client_id);
-        kg_json_set_str(id, "sub", subject);
-        kg_json_set_str(id, "oid", subject);
-        kg_json_set_str(id, "tid", rq->tenant->id);
-        kg_json_set_int(id, "iat", now);
-        kg_json_set_int(id, "nbf", now);
-        kg_json_set_int(id, "exp", exp);
-        kg_json_set_str(id, "ver", "2.0");
-        kg_json_set_int(id, "auth_time", sub->auth_time);
-        identity_claims(id, sub->user, sc->email);
+        struct kg_jw id;
+        kg_jw_begin(&id, buf, sizeof buf);
+        kg_jw_str(&id, "iss", iss);
+        kg_jw_str(&id, "aud", c->app.client_id);
+        kg_jw_str(&id, "sub", subject);
+        kg_jw_str(&id, "oid", subject);
+        kg_jw_str(&id, "tid", rq->tenant->id);
+        kg_jw_int(&id, "iat", now);
+        kg_jw_int(&id, "nbf", now);
+        kg_jw_int(&id, "exp", exp);
+        kg_jw_str(&id, "ver", "2.0");
+        kg_jw_int(&id, "auth_time", sub->auth_time);
+        identity_claims(&id, sub->user, sc->email);
         char *idt = NULL;
-        ok = sign(rq, "JWT", id, &idt, out);
-        kg_json_free(id);
-        if (!ok) {
+        if (!sign(rq, "JWT", &id, &idt, out)) {
             kg_json_free(body);
             return false;
         }

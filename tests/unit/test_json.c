@@ -93,12 +93,39 @@ static void building(void **state)
     kg_json_free(o);
 }
 
+static void writer(void **state)
+{
+    (void)state;
+    char buf[128];
+    struct kg_jw w;
+    kg_jw_begin(&w, buf, sizeof buf);
+    kg_jw_str(&w, "s", "a\"b\\c\n\x01");
+    kg_jw_int(&w, "i", -42);
+    kg_jw_words(&w, "r", "x:read  y:write");
+    kg_jw_words(&w, "e", "");
+    size_t n = kg_jw_end(&w);
+    assert_string_equal(buf, "{\"s\":\"a\\\"b\\\\c\\u000a\\u0001\",\"i\":-42,"
+                             "\"r\":[\"x:read\",\"y:write\"],\"e\":[]}");
+    assert_int_equal(n, strlen(buf));
+    /* what it writes, json/ reads back */
+    struct kg_json *j = NULL;
+    assert_int_equal(kg_json_parse(buf, n, sizeof buf, true, &j, NULL), KG_OK);
+    kg_json_free(j);
+    /* the cap at -1/0/+1: {"k":"vvvv"} is 12 bytes plus NUL */
+    for (size_t cap = 12; cap <= 14; cap++) {
+        kg_jw_begin(&w, buf, cap);
+        kg_jw_str(&w, "k", "vvvv");
+        assert_int_equal(kg_jw_end(&w), cap >= 13 ? 12 : 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(getters),
         cmocka_unit_test(hostile),
         cmocka_unit_test(building),
+        cmocka_unit_test(writer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
