@@ -79,16 +79,11 @@ static void *writer(void *arg)
             break;
         }
         if (c->last_batch > 1 && !c->stop) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += COMMIT_DELAY_US * 1000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            while (!c->stop && c->queued < c->last_batch * 2 && c->queued < 512 &&
-                   pthread_cond_timedwait(&c->has_work, &c->mu, &until) == 0) {
-            }
+            /* Sleep, not a timed wait: a timed wait would be woken by every submit. */
+            pthread_mutex_unlock(&c->mu);
+            struct timespec delay = {0, COMMIT_DELAY_US * 1000L};
+            nanosleep(&delay, NULL);
+            pthread_mutex_lock(&c->mu);
         }
         struct item *list = c->head;
         c->last_batch = c->queued;
