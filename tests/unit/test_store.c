@@ -187,6 +187,29 @@ static void audit_and_isolation(void **state)
     assert_int_equal(s->ops->user_get(s, b.id, u.oid, &got), KG_ERR_NOT_FOUND);
 }
 
+static void stamp_sees_other_writers(void **state)
+{
+    struct kg_store *s = *state;
+    struct kg_store *other = NULL; /* another opener, like the CLI beside a running server */
+    assert_int_equal(kg_store_open(dir, &other, NULL), KG_OK);
+    int64_t a = 0, b = 0, c = 0;
+    assert_int_equal(s->ops->config_stamp(s, &a), KG_OK);
+    assert_int_equal(s->ops->config_stamp(s, &b), KG_OK);
+    assert_int_equal(a, b); /* nothing changed */
+    struct kg_tenant t;
+    tenant(other, "written-elsewhere", &t);
+    assert_int_equal(s->ops->config_stamp(s, &c), KG_OK);
+    assert_true(c != b);
+    /* token state is not configuration: the stamp stays */
+    struct kg_refresh r;
+    refresh_rec(&r, t.id, "fam2", "tok");
+    assert_int_equal(other->ops->refresh_create(other, &r), KG_OK);
+    int64_t d = 0;
+    assert_int_equal(s->ops->config_stamp(s, &d), KG_OK);
+    assert_int_equal(d, c);
+    kg_store_close(other);
+}
+
 static void reopen_is_idempotent(void **state)
 {
     (void)state;
@@ -202,6 +225,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(tenants, setup, teardown),
         cmocka_unit_test_setup_teardown(refresh_single_use, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_and_isolation, setup, teardown),
+        cmocka_unit_test_setup_teardown(stamp_sees_other_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(reopen_is_idempotent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,7 +10,11 @@
  * serialised by SQLite (BEGIN IMMEDIATE + busy timeout), which also covers the CLI writing to the
  * same file while a server runs. Schema changes are numbered migrations (migrations/sqlite/),
  * each applied in its own transaction. */
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -174,6 +178,12 @@ struct lite {
     char *path;
     pthread_mutex_t mu;
     struct conn *free_list;
+    /* The WAL-index header of keygate.db, mapped read-only (see op_config_stamp). */
+    const volatile uint32_t *wal_index;
+    size_t wal_index_len;
+    uint32_t seen_change; /* iChange when stamp was read (under mu) */
+    int64_t stamp;
+    bool have_stamp;
 };
 
 static enum kg_rc conn_open(const char *path, struct conn **out)
@@ -611,9 +621,55 @@ static void read_stamp(sqlite3_stmt *st, void *out)
     *(int64_t *)out = icol(st, 0);
 }
 
+/* The stamp is one SQL read, once per request. It is skipped when nothing at all was written to
+ * keygate.db since the last read: the WAL-index header (walformat.html, "The WAL-Index Header")
+ * holds iChange at byte 8, a counter every write transaction on the database increments, in
+ * shared memory that every process using the database maps. It is read before the stamp, so a
+ * write that lands in between only causes one more read later. Audit events live in another
+ * file and never move it. */
 static enum kg_rc op_config_stamp(struct kg_store *s, int64_t *out)
 {
-    return get1(s, Q_STAMP, read_stamp, out, "");
+    struct lite *l = s->impl;
+    uint32_t change = 0;
+    if (l->wal_index) {
+        change = __atomic_load_n(&l->wal_index[2], __ATOMIC_ACQUIRE);
+        pthread_mutex_lock(&l->mu);
+        bool fresh = l->have_stamp && l->seen_change == change;
+        *out = l->stamp;
+        pthread_mutex_unlock(&l->mu);
+        if (fresh) {
+            return KG_OK;
+        }
+    }
+    enum kg_rc rc = get1(s, Q_STAMP, read_stamp, out, "");
+    if (rc == KG_OK && l->wal_index) {
+        pthread_mutex_lock(&l->mu);
+        l->seen_change = change;
+        l->stamp = *out;
+        l->have_stamp = true;
+        pthread_mutex_unlock(&l->mu);
+    }
+    return rc;
+}
+
+/* Maps the WAL-index header read-only; without it every stamp is read with SQL. */
+static void map_wal_index(struct lite *l)
+{
+    char shm[4200];
+    snprintf(shm, sizeof shm, "%s-shm", l->path);
+    int fd = open(shm, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && st.st_size >= 4096) {
+        void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+        if (p != MAP_FAILED) {
+            l->wal_index = p;
+            l->wal_index_len = 4096;
+        }
+    }
+    close(fd);
 }
 
 static enum kg_rc key_insert(struct conn *c, const struct kg_signing_key *k)
@@ -970,6 +1026,9 @@ static void op_close(struct kg_store *s)
         l->free_list = c->next;
         conn_close(c);
     }
+    if (l->wal_index) {
+        munmap((void *)(uintptr_t)l->wal_index, l->wal_index_len);
+    }
     pthread_mutex_destroy(&l->mu);
     free(l->path);
     free(l);
@@ -1077,7 +1136,8 @@ enum kg_rc kg_store_sqlite_open(const char *path, struct kg_store **out, struct 
     struct lite *l = kg_calloc(1, sizeof *l);
     l->path = kg_strdup(path);
     pthread_mutex_init(&l->mu, NULL);
-    l->free_list = c;
+    l->free_list = c; /* stays open: it keeps the -shm mapping alive */
+    map_wal_index(l);
     struct kg_store *s = kg_calloc(1, sizeof *s);
     s->ops = &OPS;
     s->impl = l;
