@@ -48,6 +48,8 @@
 #define KG_CONNECTION_TIMEOUT 30
 /* Audit events waiting for group commit before producers block. */
 #define KG_MAX_COMMIT_QUEUE 65536
+/* Requests waiting for a worker thread (password grants); past it they run on the HTTP thread. */
+#define KG_MAX_OFFLOAD_QUEUE 1024
 /* Failed password attempts per user and per IP in a window before throttling. */
 #define KG_THROTTLE_USER_FAILURES 5
 #define KG_THROTTLE_IP_FAILURES 20

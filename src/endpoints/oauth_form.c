@@ -121,6 +121,12 @@ void kg_ep_oauth_form(const struct kg_req *req, struct kg_resp *resp, struct kg_
         return;
     }
 
+    const char *grant = kg_form_get(&form, "grant_type");
+    if (!req->on_worker && strcmp(which, "token") == 0 && grant && strcmp(grant, "password") == 0) {
+        resp->offload = true; /* argon2: run again on a worker thread */
+        kg_form_free(&form);
+        return;
+    }
     struct kg_oreq rq = {
         .srv = req->srv,
         .tenant = &t,

@@ -34,6 +34,7 @@ struct kg_req {
     bool body_too_large;
     char peer[48]; /* client IP address */
     char trace_id[36];
+    bool on_worker; /* dispatched again on a worker thread after the endpoint asked (offload) */
 };
 
 struct kg_resp_header {
@@ -53,7 +54,9 @@ struct kg_resp {
     struct kg_audit *audit;
     size_t naudit;
     void (*on_commit_failure)(struct kg_resp *r, const struct kg_req *req);
-    const char *log_event; /* optional: the outcome for the access log line */
+    /* The endpoint asks to be run again on a worker thread (argon2 and other slow work must
+     * not occupy the threads that serve every other request). Only honoured once. */
+    bool offload;
 };
 
 /* First header with this name (ASCII case-insensitive); KG_STR_NULL if absent. Sets *count to

@@ -10,6 +10,7 @@
  * the connection, whose next handler call queues the response. The completion callback frees the
  * context and records metrics and the access log line. */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
@@ -44,9 +45,22 @@ struct ctx {
     char path_copy[64]; /* for the access log: first bytes of the path */
 };
 
+/* Worker threads for requests whose endpoint asked to be offloaded (resp.offload). Their
+ * connections stay suspended until the worker (or the group committer after it) resumes them. */
+struct pool {
+    pthread_t *threads;
+    int n;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct ctx **q;
+    size_t head, len, cap;
+    bool stop;
+};
+
 struct kg_http {
     struct kg_server *srv;
     struct MHD_Daemon *d;
+    struct pool pool;
     char *cert_pem;
     char *key_pem;
     atomic_int inflight;
@@ -143,6 +157,91 @@ static void committed(void *arg, enum kg_rc rc)
     MHD_resume_connection(c->conn);
 }
 
+/* Runs dispatch for a suspended request and hands its response on: to the group committer when
+ * it carries audit events (whose callback resumes), else straight back to MHD. */
+static void finish_dispatch(struct ctx *c)
+{
+    kg_dispatch(&c->req, &c->resp);
+    if (c->resp.naudit) {
+        kg_committer_submit(c->http->srv->commit, c->resp.audit, c->resp.naudit, committed, c);
+    } else {
+        committed(c, KG_OK);
+    }
+}
+
+static void *worker(void *arg)
+{
+    struct pool *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->len && !p->stop) {
+            pthread_cond_wait(&p->cv, &p->mu);
+        }
+        if (!p->len) {
+            break;
+        }
+        struct ctx *c = p->q[p->head];
+        p->head = (p->head + 1) % p->cap;
+        p->len--;
+        pthread_mutex_unlock(&p->mu);
+        c->req.on_worker = true;
+        atomic_fetch_add(&c->http->srv->metrics.offloaded, 1);
+        finish_dispatch(c);
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Queues c for a worker; false when the queue is full (the caller then runs it inline). */
+static bool offload(struct pool *p, struct ctx *c)
+{
+    pthread_mutex_lock(&p->mu);
+    bool ok = p->len < p->cap && !p->stop;
+    if (ok) {
+        p->q[(p->head + p->len) % p->cap] = c;
+        p->len++;
+        pthread_cond_signal(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return ok;
+}
+
+static void pool_start(struct pool *p, int n)
+{
+    memset(p, 0, sizeof *p);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    p->cap = KG_MAX_OFFLOAD_QUEUE;
+    p->q = kg_calloc(p->cap, sizeof *p->q);
+    p->threads = kg_calloc((size_t)n, sizeof *p->threads);
+    for (int i = 0; i < n; i++) {
+        if (pthread_create(&p->threads[i], NULL, worker, p) != 0) {
+            break;
+        }
+        p->n++;
+    }
+}
+
+static void pool_stop(struct pool *p)
+{
+    if (!p->threads) {
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->stop = true;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->n; i++) {
+        pthread_join(p->threads[i], NULL);
+    }
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    free(p->threads);
+    free(p->q);
+    p->threads = NULL;
+}
+
 static void build_req(struct ctx *c, struct MHD_Connection *conn, const char *url,
                       const char *method)
 {
@@ -210,6 +309,16 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
                    "Request Header Fields Too Large", "The request has too many headers.");
     } else {
         kg_dispatch(&c->req, &c->resp);
+    }
+    if (c->resp.offload) {
+        kg_resp_clear(&c->resp);
+        c->state = ST_WAITING;
+        MHD_suspend_connection(conn); /* before queueing: a worker may finish at once */
+        if (!offload(&h->pool, c)) {
+            c->req.on_worker = true; /* queue full: degrade to running it here */
+            finish_dispatch(c);
+        }
+        return MHD_YES;
     }
     if (c->resp.naudit) {
         c->state = ST_WAITING;
@@ -377,6 +486,7 @@ enum kg_rc kg_http_start(struct kg_server *srv, struct kg_http **out, struct kg_
     OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL);
     OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
+    pool_start(&h->pool, srv->cfg.threads);
     h->d =
         MHD_start_daemon(flags, 0, NULL, NULL, handler, h, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!h->d) {
@@ -418,6 +528,7 @@ void kg_http_stop(struct kg_http *h)
     if (h->d) {
         MHD_stop_daemon(h->d);
     }
+    pool_stop(&h->pool);
     if (h->key_pem) {
         kg_wipe(h->key_pem, strlen(h->key_pem));
     }

@@ -70,11 +70,14 @@ char *kg_metrics_render(struct kg_metrics *m)
                   "# TYPE keygate_audit_commits_total counter\nkeygate_audit_commits_total %llu\n"
                   "# TYPE keygate_audit_commit_failures_total counter\n"
                   "keygate_audit_commit_failures_total %llu\n"
-                  "# TYPE keygate_audit_batch_max gauge\nkeygate_audit_batch_max %llu\n",
+                  "# TYPE keygate_audit_batch_max gauge\nkeygate_audit_batch_max %llu\n"
+                  "# TYPE keygate_offloaded_requests_total counter\n"
+                  "keygate_offloaded_requests_total %llu\n",
                   (unsigned long long)atomic_load(&m->token_errors),
                   (unsigned long long)atomic_load(&m->audit_events),
                   (unsigned long long)atomic_load(&m->audit_batches),
                   (unsigned long long)atomic_load(&m->audit_failures),
-                  (unsigned long long)atomic_load(&m->audit_batch_max));
+                  (unsigned long long)atomic_load(&m->audit_batch_max),
+                  (unsigned long long)atomic_load(&m->offloaded));
     return kg_buf_take(&b);
 }

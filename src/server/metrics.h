@@ -22,6 +22,7 @@ struct kg_metrics {
     atomic_uint_fast64_t audit_batches;
     atomic_uint_fast64_t audit_failures;
     atomic_uint_fast64_t audit_batch_max;
+    atomic_uint_fast64_t offloaded; /* requests run on a worker thread (argon2) */
 };
 
 void kg_metrics_request(struct kg_metrics *m, int status, uint64_t micros);

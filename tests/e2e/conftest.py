@@ -179,7 +179,15 @@ class World:
 def kg(tmp_path):
     k = Keygate(tmp_path / "data")
     yield k
-    k.stop()
+    try:
+        k.stop()
+    except AssertionError:
+        keep = os.environ.get("KEYGATE_KEEP_LOGS")
+        if keep:  # for debugging a failed shutdown: keep the server's log
+            os.makedirs(keep, exist_ok=True)
+            with open(os.path.join(keep, f"{os.getpid()}-{time.time()}.log"), "w") as f:
+                f.write(k.server_log())
+        raise
 
 
 @pytest.fixture

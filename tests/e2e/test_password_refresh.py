@@ -223,3 +223,25 @@ def test_msal_public_client_username_password_and_silent_refresh(kg443):
         kg.verify_jwt(refreshed["access_token"], world.tid, "api://iapm-api")
     rts = list(cache._cache.get("RefreshToken", {}).values())
     assert len(rts) == 1 and rts[0]["secret"].startswith("kg_rt_")
+
+
+def offloaded(world):
+    m = world.kg.get("/metrics").text
+    return int(next(l.split()[1] for l in m.splitlines()
+                    if l.startswith("keygate_offloaded_requests_total")))
+
+
+def test_password_grants_run_on_worker_threads(world):
+    """argon2 runs on worker threads, not on the HTTP threads that serve every other request;
+    concurrent grants all succeed and other requests keep being served meanwhile."""
+    import concurrent.futures
+    before = offloaded(world)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=24) as ex:
+        grants = [ex.submit(password_grant, world) for _ in range(20)]
+        health = [world.kg.get("/healthz").status_code for _ in range(10)]
+        results = [g.result() for g in grants]
+    assert all(r.status_code == 200 for r in results), [r.text for r in results]
+    assert health == [200] * 10
+    assert offloaded(world) - before == 20
+    assert password_grant(world, client_id="nope").status_code == 401  # failures offload too
+    assert offloaded(world) - before == 21
