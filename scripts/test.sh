@@ -21,7 +21,11 @@ run_suite() { # build-dir extra-cmake-args...
     echo "== unit tests ($dir)"
     (cd "$dir" && ctest --output-on-failure -j"$(nproc)")
     echo "== end-to-end tests ($dir)"
-    KEYGATE_BIN="$PWD/$dir/keygate" $PY -m pytest -q -p no:cacheprovider tests/e2e
+    # a private --basetemp: pytest prunes old temp dirs, and concurrent runs would prune each other's
+    local tmp
+    tmp=$(mktemp -d)
+    KEYGATE_BIN="$PWD/$dir/keygate" $PY -m pytest -q -p no:cacheprovider --basetemp="$tmp" tests/e2e
+    rm -rf "$tmp"
 }
 run_suite build
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
