@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/crypto.h"
+#include "oauth/redirect.h"
 
 static const char *const GRANTS[] = {"authorization_code",
                                      "client_credentials",
@@ -122,8 +123,9 @@ static int create(struct kg_cli *c, const struct kg_args *a)
     }
     n = kg_args_all(a, "redirect-uri", v, 32);
     for (int i = 0; i < n; i++) {
-        if (strchr(v[i], '#') || strpbrk(v[i], " \t\r\n") || !strstr(v[i], "://")) {
-            return kg_cli_fail("bad redirect URI %s (absolute, no fragment, no spaces)", v[i]);
+        const char *why = NULL;
+        if (!kg_redirect_valid(v[i], &why)) {
+            return kg_cli_fail("bad redirect URI %s: %s", v[i], why);
         }
         add_word(app.redirect_uris, sizeof app.redirect_uris, v[i]);
     }

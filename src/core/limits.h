@@ -39,6 +39,8 @@
 #define KG_MAX_AUTH_HEADER 4096
 /* API identifier URIs and names. */
 #define KG_MAX_API_URI 256
+/* A redirect URI (registered or requested). */
+#define KG_MAX_REDIRECT_URI 2048
 /* client-request-id echoed back as correlation_id. */
 #define KG_MAX_CORRELATION_ID 64
 /* Simultaneous connections and per-IP connections (MHD). */

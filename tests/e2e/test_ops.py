@@ -41,6 +41,8 @@ def test_cli_errors(kg):
     for args in (("tenant", "create", "acme"), ("tenant", "create", "Bad Name"),
                  ("app", "create", "--tenant", "nope", "x"), ("tenant", "frobnicate"),
                  ("app", "create", "--tenant", "acme", "x", "--redirect-uri", "https://a/#f"),
+                 ("app", "create", "--tenant", "acme", "x", "--redirect-uri", "http://a.com/cb"),
+                 ("app", "create", "--tenant", "acme", "x", "--redirect-uri", "https://u@a.com/"),
                  ("user", "create", "--tenant", "acme", "u")):
         r = kg.cli_raw(*args, "--json")
         assert r.returncode != 0, args
