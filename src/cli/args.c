@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/encode.h"
 #include "core/str.h"
 
 int kg_cli_fail(const char *fmt, ...)
@@ -43,6 +44,12 @@ bool kg_args_parse(int argc, char **argv, int first, const char *allowed, struct
     memset(a, 0, sizeof *a);
     char all[1024];
     snprintf(all, sizeof all, "%s json data= db= config=", allowed);
+    for (int i = first; i < argc; i++) { /* names and values end up in tokens and JSON */
+        if (!kg_utf8_valid(argv[i], strlen(argv[i]))) {
+            kg_cli_fail("argument %d is not valid UTF-8 text", i);
+            return false;
+        }
+    }
     for (int i = first; i < argc; i++) {
         const char *s = argv[i];
         if (strncmp(s, "--", 2) != 0 || s[2] == '\0') {

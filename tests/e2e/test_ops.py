@@ -43,7 +43,8 @@ def test_cli_errors(kg):
                  ("app", "create", "--tenant", "acme", "x", "--redirect-uri", "https://a/#f"),
                  ("app", "create", "--tenant", "acme", "x", "--redirect-uri", "http://a.com/cb"),
                  ("app", "create", "--tenant", "acme", "x", "--redirect-uri", "https://u@a.com/"),
-                 ("user", "create", "--tenant", "acme", "u")):
+                 ("user", "create", "--tenant", "acme", "u"),
+                 ("tenant", "create", "acme2", "--display-name", "bad\udcff")):
         r = kg.cli_raw(*args, "--json")
         assert r.returncode != 0, args
         assert r.stdout == "" and r.stderr.startswith("keygate: "), args
