@@ -60,6 +60,7 @@ struct pool {
 struct kg_http {
     struct kg_server *srv;
     struct MHD_Daemon *d;
+    MHD_socket quiesced_fd; /* the listen socket after kg_http_drain, closed after stop */
     struct pool pool;
     char *cert_pem;
     char *key_pem;
@@ -444,6 +445,7 @@ enum kg_rc kg_http_start(struct kg_server *srv, struct kg_http **out, struct kg_
 {
     struct kg_http *h = kg_calloc(1, sizeof *h);
     h->srv = srv;
+    h->quiesced_fd = MHD_INVALID_SOCKET;
     atomic_init(&h->inflight, 0);
     struct sockaddr_storage ss;
     bool v6 = false;
@@ -509,10 +511,10 @@ void kg_http_drain(struct kg_http *h, int max_ms)
     if (!h || !h->d) {
         return;
     }
-    MHD_socket s = MHD_quiesce_daemon(h->d); /* stop accepting */
-    if (s != MHD_INVALID_SOCKET) {
-        close(s);
-    }
+    /* Stop accepting. The listen socket comes back to us, but MHD's epoll workers remove it
+     * from their sets asynchronously: it is closed only after MHD_stop_daemon (kg_http_stop),
+     * or a worker's epoll_ctl(DEL) fails and MHD aborts. */
+    h->quiesced_fd = MHD_quiesce_daemon(h->d);
     int64_t until = kg_monotonic_ms() + max_ms;
     while (atomic_load(&h->inflight) > 0 && kg_monotonic_ms() < until) {
         struct timespec ts = {0, 10 * 1000 * 1000};
@@ -527,6 +529,9 @@ void kg_http_stop(struct kg_http *h)
     }
     if (h->d) {
         MHD_stop_daemon(h->d);
+    }
+    if (h->quiesced_fd != MHD_INVALID_SOCKET) {
+        close(h->quiesced_fd);
     }
     pool_stop(&h->pool);
     if (h->key_pem) {
