@@ -477,7 +477,6 @@ enum kg_rc kg_http_start(struct kg_server *srv, struct kg_http **out, struct kg_
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, KG_CONNECTION_TIMEOUT, NULL);
     OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, KG_MAX_HEADER_BYTES * 2, NULL);
     OPT(MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
-    OPT(MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL);
     if (srv->cfg.threads > 1) {
         OPT(MHD_OPTION_THREAD_POOL_SIZE, srv->cfg.threads, NULL);
     }

@@ -180,3 +180,11 @@ def test_default_listen_is_https_8443(tmp_path):
         p.send_signal(signal.SIGTERM)
         out, err = p.communicate(timeout=30)
         assert p.returncode == 0, err
+
+
+def test_second_server_on_the_same_port_is_refused(world):
+    """No SO_REUSEPORT: a second keygate must not silently share the port of a running one."""
+    r = subprocess.run([BIN, "serve", "--data", world.kg.data, "--listen",
+                        f"127.0.0.1:{world.kg.port}"], capture_output=True, text=True, timeout=20)
+    assert r.returncode != 0 and "cannot listen" in r.stderr
+    assert world.kg.get("/healthz").status_code == 200
