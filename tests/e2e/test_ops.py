@@ -188,3 +188,54 @@ def test_second_server_on_the_same_port_is_refused(world):
                         f"127.0.0.1:{world.kg.port}"], capture_output=True, text=True, timeout=20)
     assert r.returncode != 0 and "cannot listen" in r.stderr
     assert world.kg.get("/healthz").status_code == 200
+
+
+def test_operator_supplied_certificate(tmp_path):
+    """--tls-cert/--tls-key: keygate serves the operator's certificate, not the development one."""
+    import datetime
+    import ipaddress
+    import ssl as _ssl
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "operator test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now - datetime.timedelta(hours=1))
+          .not_valid_after(now + datetime.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "operator")]))
+            .issuer_name(ca_name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    d = tmp_path / "tls"
+    d.mkdir()
+    (d / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (d / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (d / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                  serialization.PrivateFormat.PKCS8,
+                                                  serialization.NoEncryption()))
+    k = Keygate(tmp_path / "data", extra=["--tls-cert", str(d / "cert.pem"),
+                                          "--tls-key", str(d / "key.pem")])
+    k.cli("tenant", "create", "acme")
+    os.makedirs(os.path.dirname(k.ca), exist_ok=True)
+    with open(k.ca, "wb") as f:  # the harness trusts Keygate.ca: point it at the operator's CA
+        f.write(ca.public_bytes(serialization.Encoding.PEM))
+    try:
+        k.start()
+        served = _ssl.get_server_certificate(("127.0.0.1", k.port))
+        assert x509.load_pem_x509_certificate(served.encode()).serial_number == cert.serial_number
+        assert k.get("/acme/v2.0/.well-known/openid-configuration").status_code == 200
+    finally:
+        k.stop()
