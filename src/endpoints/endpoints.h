@@ -30,6 +30,7 @@ void kg_ep_jwks(const struct kg_req *req, struct kg_resp *resp, struct kg_str al
 /* The form endpoints of oauth/: which = "token" | "introspect" | "revoke". */
 void kg_ep_oauth_form(const struct kg_req *req, struct kg_resp *resp, struct kg_str alias,
                       const char *which);
+void kg_ep_userinfo(const struct kg_req *req, struct kg_resp *resp, struct kg_str alias);
 void kg_ep_tenant_lookup(const struct kg_req *req, struct kg_resp *resp, struct kg_str name);
 void kg_ep_userrealm(const struct kg_req *req, struct kg_resp *resp, struct kg_str upn);
 void kg_ep_error_doc(const struct kg_req *req, struct kg_resp *resp, struct kg_str code);

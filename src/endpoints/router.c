@@ -108,6 +108,8 @@ void kg_dispatch(const struct kg_req *req, struct kg_resp *resp)
                             : is(s[3], "revoke") ? "revoke"
                                                  : "introspect";
         kg_ep_oauth_form(req, resp, s[0], which);
+    } else if (n == 3 && is(s[1], "oidc") && is(s[2], "userinfo")) {
+        kg_ep_userinfo(req, resp, s[0]);
     } else if (n == 5 && is(s[0], "auth") && is(s[2], "default") && is(s[3], "oauth2") &&
                is(s[4], "token")) {
         kg_ep_oauth_form(req, resp, s[1], "token");
