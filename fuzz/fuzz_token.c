@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Fuzz target: the token endpoint as a whole, without a socket (STYLE: handlers are called with
+ * a plain struct kg_req). A real SQLite store in a temporary directory holds a tenant, an API
+ * and a confidential application; each input is a form body POSTed to the token endpoint, so
+ * the form parser, client authentication, scopes, the grants and the error paths run together.
+ * The first line of the input, if it starts with "Basic ", is sent as the Authorization header.
+ * Invariant: every response is a complete JSON object with a status keygate defines. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "core/encode.h"
+#include "endpoints/endpoints.h"
+#include "fuzz.h"
+#include "jose/jose.h"
+#include "json/json.h"
+#include "oauth/keyring.h"
+#include "oauth/oauth.h"
+#include "oauth/throttle.h"
+#include "server/commit.h"
+#include "server/server.h"
+
+static struct kg_server srv;
+static char dir[] = "/tmp/kg-fuzz-XXXXXX";
+
+/* kg_sec_ + 43 'A' + its checksum: a valid secret the seed corpus can use. */
+static void fixed_secret(char out[KG_SECRET_MAX])
+{
+    char body[7 + KG_SECRET_BODY + 1];
+    snprintf(body, sizeof body, "kg_sec_%043d", 0);
+    memset(body + 7, 'A', KG_SECRET_BODY);
+    uint8_t h[KG_SHA256_LEN];
+    kg_sha256(body, strlen(body), h);
+    char sum[KG_SECRET_CHECK + 1];
+    kg_b64url_encode(h, 4, sum);
+    snprintf(out, KG_SECRET_MAX, "%s%s", body, sum);
+}
+
+static void cleanup(void)
+{
+    kg_server_close(&srv);
+    static const char *const files[] = {"keygate.db", "keygate.db-wal", "keygate.db-shm",
+                                        "audit.db",   "audit.db-wal",   "audit.db-shm"};
+    char p[256];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
+static void provision(void)
+{
+    if (!mkdtemp(dir)) {
+        abort();
+    }
+    atexit(cleanup);
+    kg_config_defaults(&srv.cfg);
+    snprintf(srv.cfg.public_url, sizeof srv.cfg.public_url, "https://fuzz.example");
+    memset(srv.cfg.master_key, 7, sizeof srv.cfg.master_key);
+    snprintf(srv.cfg.data_dir, sizeof srv.cfg.data_dir, "%s", dir);
+    if (kg_server_open(&srv, NULL) != KG_OK) {
+        abort();
+    }
+    struct kg_store *s = srv.store;
+    struct kg_tenant t = {.token_lifetime = 3600};
+    snprintf(t.id, sizeof t.id, "11111111-1111-4111-8111-111111111111");
+    snprintf(t.name, sizeof t.name, "contoso");
+    snprintf(t.display_name, sizeof t.display_name, "Contoso");
+    snprintf(t.signing_alg, sizeof t.signing_alg, "ES256");
+    struct kg_signing_key k = {0};
+    if (kg_key_generate("ES256", srv.cfg.master_key, k.kid, &k.public_jwk, &k.private_sealed,
+                        &k.private_sealed_len, NULL) != KG_OK) {
+        abort();
+    }
+    snprintf(k.tenant_id, sizeof k.tenant_id, "%s", t.id);
+    snprintf(k.alg, sizeof k.alg, "ES256");
+    snprintf(k.status, sizeof k.status, "active");
+    struct kg_api api = {0};
+    snprintf(api.id, sizeof api.id, "22222222-2222-4222-8222-222222222222");
+    snprintf(api.identifier, sizeof api.identifier, "api://x");
+    snprintf(api.name, sizeof api.name, "x");
+    snprintf(api.permissions, sizeof api.permissions, "r:read");
+    snprintf(api.scopes, sizeof api.scopes, "access_as_user");
+    struct kg_app app = {0};
+    snprintf(app.client_id, sizeof app.client_id, "33333333-3333-4333-8333-333333333333");
+    snprintf(app.tenant_id, sizeof app.tenant_id, "%s", t.id);
+    snprintf(app.name, sizeof app.name, "svc");
+    snprintf(app.auth_method, sizeof app.auth_method, "client_secret_post");
+    snprintf(app.grants, sizeof app.grants, "client_credentials refresh_token password");
+    snprintf(app.sp_oid, sizeof app.sp_oid, "44444444-4444-4444-8444-444444444444");
+    char secret[KG_SECRET_MAX];
+    fixed_secret(secret);
+    struct kg_secret_rec rec = {0};
+    snprintf(rec.id, sizeof rec.id, "s1");
+    snprintf(rec.client_id, sizeof rec.client_id, "%s", app.client_id);
+    kg_store_hash_secret(secret, strlen(secret), rec.hash);
+    if (s->ops->tenant_create(s, &t, &k, NULL, 0) || s->ops->api_create(s, &api) ||
+        s->ops->app_create(s, &app, &rec) ||
+        s->ops->app_grant(s, app.client_id, api.id, "r:read")) {
+        abort();
+    }
+    kg_signing_key_clear(&k);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    provision();
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 16384) {
+        return 0;
+    }
+    struct kg_req req = {0};
+    req.srv = &srv;
+    req.method = "POST";
+    req.path = KG_STR("/contoso/oauth2/v2.0/token");
+    snprintf(req.peer, sizeof req.peer, "127.0.0.1");
+    snprintf(req.trace_id, sizeof req.trace_id, "fuzz");
+    char auth[1024] = "";
+    const uint8_t *body = data;
+    size_t n = size;
+    if (size > 6 && memcmp(data, "Basic ", 6) == 0) {
+        const uint8_t *nl = memchr(data, '\n', size);
+        size_t hl = nl ? (size_t)(nl - data) : size;
+        if (hl < sizeof auth && !memchr(data, '\0', hl)) {
+            memcpy(auth, data, hl);
+            auth[hl] = '\0';
+            req.headers[req.nheaders++] = (struct kg_kv){KG_STR("Authorization"), kg_str_c(auth)};
+        }
+        body = nl ? nl + 1 : data + size;
+        n = size - (size_t)(body - data);
+    }
+    req.headers[req.nheaders++] =
+        (struct kg_kv){KG_STR("Content-Type"), KG_STR("application/x-www-form-urlencoded")};
+    req.body = (struct kg_str){(const char *)body, n};
+    struct kg_resp resp = {0};
+    kg_dispatch(&req, &resp);
+    if (!resp.offload) {
+        struct kg_json *j = NULL;
+        if (resp.status < 200 || resp.status > 599 || !resp.body ||
+            kg_json_parse(resp.body, resp.body_len, 1 << 20, true, &j, NULL) != KG_OK) {
+            __builtin_trap();
+        }
+        kg_json_free(j);
+    }
+    kg_resp_clear(&resp);
+    return 0;
+}
