@@ -16,7 +16,8 @@ void kg_log_set_level(enum kg_log_level lvl)
     min_level = lvl;
 }
 
-void kg_json_escape(struct kg_buf *b, const char *s, size_t n)
+/* Appends s to b JSON-escaped (without quotes). */
+static void json_escape(struct kg_buf *b, const char *s, size_t n)
 {
     static const char H[] = "0123456789abcdef";
     for (size_t i = 0; i < n; i++) {
@@ -54,7 +55,7 @@ void kg_log(enum kg_log_level lvl, const char *trace_id, const char *event, ...)
         kg_buf_printf(&b, ",\"trace_id\":\"%s\"", trace_id);
     }
     kg_buf_adds(&b, ",\"event\":\"");
-    kg_json_escape(&b, event, strlen(event));
+    json_escape(&b, event, strlen(event));
     kg_buf_adds(&b, "\"");
     va_list ap;
     va_start(ap, event);
@@ -65,10 +66,10 @@ void kg_log(enum kg_log_level lvl, const char *trace_id, const char *event, ...)
         }
         const char *v = va_arg(ap, const char *);
         kg_buf_adds(&b, ",\"");
-        kg_json_escape(&b, k, strlen(k));
+        json_escape(&b, k, strlen(k));
         kg_buf_adds(&b, "\":\"");
         if (v) {
-            kg_json_escape(&b, v, strlen(v));
+            json_escape(&b, v, strlen(v));
         }
         kg_buf_adds(&b, "\"");
     }

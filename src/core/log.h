@@ -11,8 +11,5 @@ enum kg_log_level { KG_LOG_DEBUG, KG_LOG_INFO, KG_LOG_WARN, KG_LOG_ERROR };
 void kg_log_set_level(enum kg_log_level lvl);
 /* fields: alternating key and string value, terminated by NULL. Thread-safe (one write(2)). */
 void kg_log(enum kg_log_level lvl, const char *trace_id, const char *event, ...);
-/* Appends s to the buffer JSON-escaped (without quotes). Used by log and the JSON writer. */
-struct kg_buf;
-void kg_json_escape(struct kg_buf *b, const char *s, size_t n);
 
 #endif

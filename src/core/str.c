@@ -117,16 +117,6 @@ bool kg_words_has(const char *list, const char *w, size_t n)
     return false;
 }
 
-char *kg_str_dup(struct kg_str s)
-{
-    char *d = kg_malloc(s.n + 1);
-    if (s.n) {
-        memcpy(d, s.p, s.n);
-    }
-    d[s.n] = '\0';
-    return d;
-}
-
 void kg_buf_init(struct kg_buf *b, size_t max)
 {
     b->p = NULL;

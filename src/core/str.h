@@ -26,8 +26,6 @@ bool kg_str_case_eq_c(struct kg_str a, const char *b); /* ASCII case-insensitive
 bool kg_str_starts(struct kg_str a, const char *prefix);
 /* true if the space-separated list contains the word w[0..n) (permissions, scopes, grants). */
 bool kg_words_has(const char *list, const char *w, size_t n);
-/* Owned NUL-terminated copy; the caller frees. */
-char *kg_str_dup(struct kg_str s);
 
 struct kg_buf {
     char *p;

@@ -499,12 +499,6 @@ enum kg_rc kg_http_start(struct kg_server *srv, struct kg_http **out, struct kg_
     return KG_OK;
 }
 
-int kg_http_port(const struct kg_http *h)
-{
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
-    return di ? di->port : 0;
-}
-
 void kg_http_drain(struct kg_http *h, int max_ms)
 {
     if (!h || !h->d) {

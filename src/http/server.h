@@ -11,8 +11,6 @@ struct kg_http;
 /* Listens on srv->cfg.listen with TLS from cfg.tls_cert/tls_key unless cfg.insecure_http.
  * Requests run on MHD's thread pool. */
 enum kg_rc kg_http_start(struct kg_server *srv, struct kg_http **out, struct kg_err *e);
-/* The bound port (useful with port 0). */
-int kg_http_port(const struct kg_http *h);
 /* Stops accepting and waits up to max_ms for in-flight requests (SIGTERM drain). */
 void kg_http_drain(struct kg_http *h, int max_ms);
 void kg_http_stop(struct kg_http *h);

@@ -50,11 +50,6 @@ void kg_json_set_str(struct kg_json *o, const char *k, const char *v)
     json_object_set_new(J(o), k, str_new(v, strlen(v)));
 }
 
-void kg_json_set_strn(struct kg_json *o, const char *k, const char *v, size_t n)
-{
-    json_object_set_new(J(o), k, str_new(v, n));
-}
-
 void kg_json_set_int(struct kg_json *o, const char *k, int64_t v)
 {
     json_object_set_new(J(o), k, J(K(json_integer((json_int_t)v))));

@@ -19,7 +19,6 @@ struct kg_json *kg_json_arr(void);
 void kg_json_free(struct kg_json *j);
 /* Setters copy strings; kg_json_set/arr_add take ownership of v. */
 void kg_json_set_str(struct kg_json *o, const char *k, const char *v);
-void kg_json_set_strn(struct kg_json *o, const char *k, const char *v, size_t n);
 void kg_json_set_int(struct kg_json *o, const char *k, int64_t v);
 void kg_json_set_bool(struct kg_json *o, const char *k, bool v);
 void kg_json_set(struct kg_json *o, const char *k, struct kg_json *v);
