@@ -18,11 +18,10 @@ void kg_resp_json(struct kg_resp *resp, int status, struct kg_json *body, const 
 }
 
 void kg_problem(struct kg_resp *resp, const struct kg_req *req, int status, int code,
-                const char *slug, const char *title, const char *detail)
+                const char *title, const char *detail)
 {
     char type[600];
     snprintf(type, sizeof type, "%s/errors/%d", req->srv->cfg.public_url, code);
-    (void)slug;
     struct kg_json *p = kg_json_obj();
     kg_json_set_str(p, "type", type);
     kg_json_set_str(p, "title", title);
@@ -55,4 +54,25 @@ enum kg_rc kg_tenant_resolve(const struct kg_req *req, struct kg_str alias, stru
     a[alias.n] = '\0';
     struct kg_store *st = req->srv->store;
     return st->ops->tenant_get(st, a, out);
+}
+
+void kg_problem_unavailable(struct kg_resp *resp, const struct kg_req *req)
+{
+    kg_problem(resp, req, 503, 9000, "Service Unavailable",
+               "The store is unavailable; retry shortly.");
+}
+
+bool kg_tenant_or_problem(const struct kg_req *req, struct kg_resp *resp, struct kg_str alias,
+                          struct kg_tenant *out)
+{
+    enum kg_rc rc = kg_tenant_resolve(req, alias, out);
+    if (rc == KG_OK) {
+        return true;
+    }
+    if (rc == KG_ERR_STORE) {
+        kg_problem_unavailable(resp, req);
+    } else {
+        kg_problem(resp, req, 404, 1010, "Not Found", "The tenant named in the URL is not known.");
+    }
+    return false;
 }

@@ -12,7 +12,9 @@ void kg_dispatch(const struct kg_req *req, struct kg_resp *resp);
 
 /* problem+json (RFC 9457) with keygate's stable type URI and code. */
 void kg_problem(struct kg_resp *resp, const struct kg_req *req, int status, int code,
-                const char *slug, const char *title, const char *detail);
+                const char *title, const char *detail);
+/* 503 problem: the store did not answer (never allow or answer from guesswork). */
+void kg_problem_unavailable(struct kg_resp *resp, const struct kg_req *req);
 /* JSON body with status and optional Cache-Control. body is consumed. */
 struct kg_json;
 void kg_resp_json(struct kg_resp *resp, int status, struct kg_json *body,
@@ -21,6 +23,9 @@ void kg_resp_json(struct kg_resp *resp, int status, struct kg_json *body,
 /* Resolves a tenant alias (id or name) from a raw path segment. KG_ERR_NOT_FOUND if unknown or
  * malformed, KG_ERR_STORE if the store failed. */
 enum kg_rc kg_tenant_resolve(const struct kg_req *req, struct kg_str alias, struct kg_tenant *out);
+/* kg_tenant_resolve, answering the 404 or 503 problem itself when it fails. */
+bool kg_tenant_or_problem(const struct kg_req *req, struct kg_resp *resp, struct kg_str alias,
+                          struct kg_tenant *out);
 
 void kg_ep_health(const struct kg_req *req, struct kg_resp *resp);
 void kg_ep_ready(const struct kg_req *req, struct kg_resp *resp);

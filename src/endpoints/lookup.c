@@ -24,13 +24,11 @@ void kg_ep_tenant_lookup(const struct kg_req *req, struct kg_resp *resp, struct 
         rc = kg_tenant_resolve(req, first, &t);
     }
     if (rc == KG_ERR_STORE) {
-        kg_problem(resp, req, 503, 9000, "unavailable", "Service Unavailable",
-                   "The store is unavailable; retry shortly.");
+        kg_problem_unavailable(resp, req);
         return;
     }
     if (rc) {
-        kg_problem(resp, req, 404, 1010, "tenant-not-found", "Not Found",
-                   "No tenant has this name.");
+        kg_problem(resp, req, 404, 1010, "Not Found", "No tenant has this name.");
         return;
     }
     struct kg_json *b = kg_json_obj();
@@ -44,8 +42,7 @@ void kg_ep_userrealm(const struct kg_req *req, struct kg_resp *resp, struct kg_s
     char dec[KG_MAX_USERNAME + 1];
     size_t n = 0;
     if (upn.n > KG_MAX_USERNAME || kg_form_decode(upn, dec, &n) != KG_OK) {
-        kg_problem(resp, req, 400, 1006, "bad-encoding", "Bad Request",
-                   "The user name is not validly encoded.");
+        kg_problem(resp, req, 400, 1006, "Bad Request", "The user name is not validly encoded.");
         return;
     }
     dec[n] = '\0';
@@ -74,7 +71,7 @@ void kg_ep_error_doc(const struct kg_req *req, struct kg_resp *resp, struct kg_s
     }
     const struct kg_oerr_info *in = code.n && code.n <= 6 && c > 0 ? kg_oerr_by_code(c) : NULL;
     if (!in) {
-        kg_problem(resp, req, 404, 404, "not-found", "Not Found", "No error has this code.");
+        kg_problem(resp, req, 404, 404, "Not Found", "No error has this code.");
         return;
     }
     struct kg_json *b = kg_json_obj();

@@ -44,7 +44,7 @@ static bool is(struct kg_str s, const char *lit)
 
 static void not_found(const struct kg_req *req, struct kg_resp *resp)
 {
-    kg_problem(resp, req, 404, 404, "not-found", "Not Found", "There is nothing at this URL.");
+    kg_problem(resp, req, 404, 404, "Not Found", "There is nothing at this URL.");
 }
 
 static bool get_only(const struct kg_req *req, struct kg_resp *resp)
@@ -52,8 +52,7 @@ static bool get_only(const struct kg_req *req, struct kg_resp *resp)
     if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0) {
         return true;
     }
-    kg_problem(resp, req, 405, 405, "method-not-allowed", "Method Not Allowed",
-               "This URL accepts only GET.");
+    kg_problem(resp, req, 405, 405, "Method Not Allowed", "This URL accepts only GET.");
     kg_resp_add_header(resp, "Allow", "GET, HEAD");
     return false;
 }

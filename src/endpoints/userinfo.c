@@ -69,21 +69,12 @@ static const char *bearer_of(const struct kg_req *req, struct kg_form *form, con
 void kg_ep_userinfo(const struct kg_req *req, struct kg_resp *resp, struct kg_str alias)
 {
     if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0) {
-        kg_problem(resp, req, 405, 405, "method-not-allowed", "Method Not Allowed",
-                   "userinfo accepts GET and POST.");
+        kg_problem(resp, req, 405, 405, "Method Not Allowed", "userinfo accepts GET and POST.");
         kg_resp_add_header(resp, "Allow", "GET, POST");
         return;
     }
     struct kg_tenant t;
-    enum kg_rc rc = kg_tenant_resolve(req, alias, &t);
-    if (rc) {
-        if (rc == KG_ERR_STORE) {
-            kg_problem(resp, req, 503, 9000, "unavailable", "Service Unavailable",
-                       "The store is unavailable; retry shortly.");
-        } else {
-            kg_problem(resp, req, 404, 1010, "tenant-not-found", "Not Found",
-                       "The tenant named in the URL is not known.");
-        }
+    if (!kg_tenant_or_problem(req, resp, alias, &t)) {
         return;
     }
     struct kg_form form = {0};
@@ -97,11 +88,10 @@ void kg_ep_userinfo(const struct kg_req *req, struct kg_resp *resp, struct kg_st
     }
     struct kg_oreq rq = {.srv = req->srv, .tenant = &t, .now = kg_now()};
     struct kg_json *claims = NULL;
-    rc = kg_access_token_verify(&rq, kg_str_c(token), &claims, NULL);
+    enum kg_rc rc = kg_access_token_verify(&rq, kg_str_c(token), &claims, NULL);
     kg_form_free(&form);
     if (rc == KG_ERR_STORE) {
-        kg_problem(resp, req, 503, 9000, "unavailable", "Service Unavailable",
-                   "The store is unavailable; retry shortly.");
+        kg_problem_unavailable(resp, req);
         return;
     }
     if (rc) {
@@ -123,8 +113,7 @@ void kg_ep_userinfo(const struct kg_req *req, struct kg_resp *resp, struct kg_st
     rc = st->ops->user_get(st, t.id, oid, &u);
     kg_json_free(claims);
     if (rc == KG_ERR_STORE) {
-        kg_problem(resp, req, 503, 9000, "unavailable", "Service Unavailable",
-                   "The store is unavailable; retry shortly.");
+        kg_problem_unavailable(resp, req);
         return;
     }
     if (rc || u.disabled) {

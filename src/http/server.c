@@ -306,8 +306,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     }
     build_req(c, conn, url, method);
     if (c->req.too_many_headers) {
-        kg_problem(&c->resp, &c->req, 431, 1011, "headers-too-large",
-                   "Request Header Fields Too Large", "The request has too many headers.");
+        kg_problem(&c->resp, &c->req, 431, 1011, "Request Header Fields Too Large",
+                   "The request has too many headers.");
     } else {
         kg_dispatch(&c->req, &c->resp);
     }

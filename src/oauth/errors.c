@@ -76,6 +76,11 @@ static const struct kg_oerr_info TABLE[KG_OE_COUNT] = {
     [KG_OE_UNAVAILABLE] = {"temporarily_unavailable", 503, 9000, NULL,
                            "The service is temporarily unavailable; retry shortly."},
     [KG_OE_SERVER_ERROR] = {"server_error", 500, 9001, NULL, "An internal error occurred."},
+    [KG_OE_NOT_FOUND] = {"not_found", 404, 404, NULL, "There is nothing at this URL."},
+    [KG_OE_HTTP_METHOD] = {"method_not_allowed", 405, 405, NULL,
+                           "This URL does not accept this method; see the Allow header."},
+    [KG_OE_HEADERS_TOO_LARGE] = {"invalid_request", 431, 1011, NULL,
+                                 "The request has too many headers."},
 };
 
 const struct kg_oerr_info *kg_oerr_info(enum kg_oerr e)

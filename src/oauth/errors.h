@@ -44,6 +44,9 @@ enum kg_oerr {
     KG_OE_NOT_AUTHORIZED,
     KG_OE_UNAVAILABLE,
     KG_OE_SERVER_ERROR,
+    KG_OE_NOT_FOUND,         /* problem+json only: no such URL */
+    KG_OE_HTTP_METHOD,       /* problem+json only: method not allowed at this URL */
+    KG_OE_HEADERS_TOO_LARGE, /* problem+json only: too many request headers */
     KG_OE_COUNT
 };
 

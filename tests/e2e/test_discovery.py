@@ -120,3 +120,19 @@ def test_error_doc(world):
     r = world.kg.get("/errors/6005")
     assert r.status_code == 200 and r.json()["error"] == "invalid_grant"
     assert world.kg.get("/errors/99999").status_code == 404
+
+
+def test_every_problem_type_resolves(world):
+    """A problem's type URI documents its code (RFC 9457 3.1.1)."""
+    import requests
+    kg = world.kg
+    problems = [kg.get("/nowhere"), kg.get("/nosuch/v2.0/.well-known/openid-configuration"),
+                requests.post(kg.url + "/contoso/discovery/v2.0/keys", verify=kg.ca, timeout=10)]
+    for r in problems:
+        p = r.json()
+        assert r.headers["Content-Type"] == "application/problem+json"
+        doc = requests.get(p["type"], verify=kg.ca, timeout=10)
+        assert doc.status_code == 200, p["type"]
+        # one code per cause; its HTTP status depends on the protocol answering (an unknown
+        # tenant is 400 at the token endpoint, RFC 6749, and 404 for a URL)
+        assert doc.json()["code"] == p["code"] and doc.json()["description"]
