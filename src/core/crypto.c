@@ -4,6 +4,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -66,6 +67,14 @@ void kg_trace_id(char *out)
 void kg_sha256(const void *p, size_t n, uint8_t out[KG_SHA256_LEN])
 {
     SHA256(p, n, out);
+}
+
+void kg_hmac_sha256(const uint8_t key[32], const void *p, size_t n, uint8_t out[KG_SHA256_LEN])
+{
+    unsigned int len = KG_SHA256_LEN;
+    if (!HMAC(EVP_sha256(), key, 32, p, n, out, &len)) {
+        abort();
+    }
 }
 
 bool kg_ct_eq(const void *a, size_t an, const void *b, size_t bn)

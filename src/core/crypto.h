@@ -23,6 +23,8 @@ void kg_uuid4(char *out);
 /* 32 lowercase hex characters (128 bits) into out[KG_TRACE_ID_LEN + 1]. */
 void kg_trace_id(char *out);
 void kg_sha256(const void *p, size_t n, uint8_t out[KG_SHA256_LEN]);
+/* HMAC-SHA-256 under a 32-byte key. */
+void kg_hmac_sha256(const uint8_t key[32], const void *p, size_t n, uint8_t out[KG_SHA256_LEN]);
 /* Constant-time equality; false when either side is missing or lengths differ (fail closed). */
 bool kg_ct_eq(const void *a, size_t an, const void *b, size_t bn);
 /* Wipes memory that held a secret. */

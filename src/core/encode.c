@@ -186,3 +186,18 @@ enum kg_rc kg_form_decode(struct kg_str in, char *out, size_t *out_len)
     *out_len = o;
     return KG_OK;
 }
+
+void kg_url_encode(struct kg_buf *b, const char *s)
+{
+    static const char HEX[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            kg_buf_add(b, (const char *)p, 1);
+        } else {
+            char e[3] = {'%', HEX[c >> 4], HEX[c & 15]};
+            kg_buf_add(b, e, 3);
+        }
+    }
+}

@@ -25,6 +25,9 @@ void kg_hex_encode(const uint8_t *in, size_t n, char *out);
 /* Form decoding: '+' is a space, %XX a byte. Refuses malformed escapes, %00 and raw NUL, and
  * invalid UTF-8 in the result. out must hold in.n bytes (the result is never longer). */
 enum kg_rc kg_form_decode(struct kg_str in, char *out, size_t *out_len);
+/* Appends s percent-encoded: everything but RFC 3986 unreserved characters is %XX (so CR, LF,
+ * '&', '#' and '=' in a value can never split a URL or a header). */
+void kg_url_encode(struct kg_buf *b, const char *s);
 /* true if s is valid UTF-8 without NUL and without C0 controls other than TAB/LF/CR. */
 int kg_utf8_valid(const char *s, size_t n);
 

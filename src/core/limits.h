@@ -43,6 +43,19 @@
 #define KG_MAX_REDIRECT_URI 2048
 /* client-request-id echoed back as correlation_id. */
 #define KG_MAX_CORRELATION_ID 64
+/* state and nonce of an authorization request: echoed back, so bounded (MSAL's are < 200). */
+#define KG_MAX_STATE 1024
+#define KG_MAX_NONCE 256
+/* The Cookie header we read (cookies are ours: a browser binding and one session per tenant). */
+#define KG_MAX_COOKIE_HEADER 4096
+#define KG_MAX_COOKIES 32
+/* Lifetimes of sign-in artefacts (SPEC 4, 5; RFC 8628 3.2). */
+#define KG_CODE_LIFETIME 60
+#define KG_SESSION_LIFETIME (12 * 3600)
+#define KG_DEVICE_LIFETIME 900
+#define KG_DEVICE_INTERVAL 5
+/* Wrong user codes per IP in the throttle window before /device refuses (RFC 8628 5.1). */
+#define KG_THROTTLE_DEVICE_FAILURES 10
 /* Simultaneous connections and per-IP connections (MHD). */
 #define KG_MAX_CONNECTIONS 4096
 #define KG_MAX_CONNECTIONS_PER_IP 512

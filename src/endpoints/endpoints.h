@@ -35,6 +35,12 @@ void kg_ep_jwks(const struct kg_req *req, struct kg_resp *resp, struct kg_str al
 /* The form endpoints of oauth/: which = "token" | "introspect" | "revoke". */
 void kg_ep_oauth_form(const struct kg_req *req, struct kg_resp *resp, struct kg_str alias,
                       const char *which);
+/* Interactive sign-in (SPEC 3, 5): authorize with its login and consent pages, logout, the
+ * device page, and the pages' stylesheet. */
+void kg_ep_authorize(const struct kg_req *req, struct kg_resp *resp, struct kg_str alias);
+void kg_ep_logout(const struct kg_req *req, struct kg_resp *resp, struct kg_str alias);
+void kg_ep_device(const struct kg_req *req, struct kg_resp *resp);
+void kg_ep_stylesheet(const struct kg_req *req, struct kg_resp *resp);
 void kg_ep_userinfo(const struct kg_req *req, struct kg_resp *resp, struct kg_str alias);
 void kg_ep_tenant_lookup(const struct kg_req *req, struct kg_resp *resp, struct kg_str name);
 void kg_ep_userrealm(const struct kg_req *req, struct kg_resp *resp, struct kg_str upn);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
- * The form-posting OAuth endpoints (token, introspect, revoke): HTTP checks (POST only, form
- * content type, body cap, strict form parsing), then oauth/, then the RFC 6749 5.1/5.2 response
- * with Cache-Control: no-store, the client-request-id echoed (COMPAT), WWW-Authenticate: Basic
- * only after Basic authentication, and audit events that are committed before the answer. */
+ * The form-posting OAuth endpoints (token, devicecode, introspect, revoke): HTTP checks (POST only,
+ * form content type, body cap, strict form parsing), then oauth/, then the RFC 6749 5.1/5.2
+ * response with Cache-Control: no-store, the client-request-id echoed (COMPAT), WWW-Authenticate:
+ * Basic only after Basic authentication, and audit events that are committed before the answer. */
 #include <stdio.h>
 #include <string.h>
 
@@ -76,6 +76,12 @@ static enum kg_grant_kind grant_kind(const struct kg_form *f)
     if (g && strcmp(g, "refresh_token") == 0) {
         return KG_GRANT_REFRESH;
     }
+    if (g && strcmp(g, "authorization_code") == 0) {
+        return KG_GRANT_CODE;
+    }
+    if (g && strstr(g, "device_code")) {
+        return KG_GRANT_DEVICE;
+    }
     return KG_GRANT_CC;
 }
 
@@ -137,9 +143,10 @@ void kg_ep_oauth_form(const struct kg_req *req, struct kg_resp *resp, struct kg_
         .now = kg_now(),
     };
     rq.authorization = kg_req_header(req, "Authorization", &rq.authorization_count);
-    bool ok = strcmp(which, "token") == 0    ? kg_token_request(&rq, &out)
-              : strcmp(which, "revoke") == 0 ? kg_revoke(&rq, &out)
-                                             : kg_introspect(&rq, &out);
+    bool ok = strcmp(which, "token") == 0        ? kg_token_request(&rq, &out)
+              : strcmp(which, "revoke") == 0     ? kg_revoke(&rq, &out)
+              : strcmp(which, "devicecode") == 0 ? kg_device_authorize(&rq, &out)
+                                                 : kg_introspect(&rq, &out);
     if (ok) {
         kg_resp_json(resp, 200, out.body, "no-store");
         kg_resp_add_header(resp, "Pragma", "no-cache");

@@ -102,11 +102,23 @@ void kg_dispatch(const struct kg_req *req, struct kg_resp *resp)
             kg_ep_jwks(req, resp, s[0]);
         }
     } else if (n == 4 && is(s[1], "oauth2") && is(s[2], "v2.0") &&
-               (is(s[3], "token") || is(s[3], "introspect") || is(s[3], "revoke"))) {
-        const char *which = is(s[3], "token")    ? "token"
-                            : is(s[3], "revoke") ? "revoke"
-                                                 : "introspect";
+               (is(s[3], "token") || is(s[3], "introspect") || is(s[3], "revoke") ||
+                is(s[3], "devicecode"))) {
+        const char *which = is(s[3], "token")        ? "token"
+                            : is(s[3], "revoke")     ? "revoke"
+                            : is(s[3], "devicecode") ? "devicecode"
+                                                     : "introspect";
         kg_ep_oauth_form(req, resp, s[0], which);
+    } else if (n == 4 && is(s[1], "oauth2") && is(s[2], "v2.0") && is(s[3], "authorize")) {
+        kg_ep_authorize(req, resp, s[0]);
+    } else if (n == 4 && is(s[1], "oauth2") && is(s[2], "v2.0") && is(s[3], "logout")) {
+        kg_ep_logout(req, resp, s[0]);
+    } else if (n == 1 && is(s[0], "device")) {
+        kg_ep_device(req, resp);
+    } else if (n == 2 && is(s[0], "assets") && is(s[1], "keygate.css")) {
+        if (get_only(req, resp)) {
+            kg_ep_stylesheet(req, resp);
+        }
     } else if (n == 3 && is(s[1], "oidc") && is(s[2], "userinfo")) {
         kg_ep_userinfo(req, resp, s[0]);
     } else if (n == 5 && is(s[0], "auth") && is(s[2], "default") && is(s[3], "oauth2") &&

@@ -12,7 +12,7 @@
 
 #define KG_MAX_HEADERS 64
 #define KG_MAX_QUERY 32
-#define KG_MAX_RESP_HEADERS 8
+#define KG_MAX_RESP_HEADERS 16
 
 struct kg_kv {
     struct kg_str name;

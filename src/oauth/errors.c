@@ -73,6 +73,76 @@ static const struct kg_oerr_info TABLE[KG_OE_COUNT] = {
                          "The user no longer exists or is disabled."},
     [KG_OE_NOT_AUTHORIZED] = {"invalid_request", 403, 7000, NULL,
                               "The client may not introspect or revoke this token."},
+    [KG_OE_CODE_INVALID] = {"invalid_grant", 400, 6008, NULL,
+                            "The authorization code is malformed or unknown, or was issued to "
+                            "another client."},
+    [KG_OE_CODE_EXPIRED] = {"invalid_grant", 400, 6009, NULL,
+                            "The authorization code has expired (codes live 60 seconds)."},
+    [KG_OE_CODE_REUSED] = {"invalid_grant", 400, 6010, NULL,
+                           "The authorization code was already used; the tokens issued from it "
+                           "have been revoked."},
+    [KG_OE_CODE_REDIRECT] = {"invalid_grant", 400, 6011, NULL,
+                             "redirect_uri differs from the one in the authorization request."},
+    [KG_OE_PKCE_MISSING] = {"invalid_grant", 400, 6012, NULL,
+                            "code_verifier is required: the authorization request carried a "
+                            "code_challenge."},
+    [KG_OE_PKCE_FAILED] = {"invalid_grant", 400, 6013, NULL,
+                           "code_verifier does not match the code_challenge."},
+    [KG_OE_PKCE_UNEXPECTED] = {"invalid_grant", 400, 6014, NULL,
+                               "code_verifier was sent, but the authorization request carried no "
+                               "code_challenge."},
+    [KG_OE_DEVICE_PENDING] = {"authorization_pending", 400, 6100, NULL,
+                              "The user has not finished signing in yet; keep polling."},
+    [KG_OE_DEVICE_SLOW_DOWN] = {"slow_down", 400, 6101, NULL,
+                                "Polling faster than the interval; wait longer between polls."},
+    [KG_OE_DEVICE_EXPIRED] = {"expired_token", 400, 6102, NULL,
+                              "The device code has expired; start again."},
+    [KG_OE_DEVICE_DENIED] = {"access_denied", 400, 6103, NULL,
+                             "The user declined the sign-in request."},
+    [KG_OE_DEVICE_INVALID] = {"bad_verification_code", 400, 6104, NULL,
+                              "The device code is malformed or unknown, or was issued to another "
+                              "client."},
+    [KG_OE_DEVICE_REUSED] = {"invalid_grant", 400, 6105, NULL,
+                             "The device code was already used; the tokens issued from it have "
+                             "been revoked."},
+    [KG_OE_AZ_RESPONSE_TYPE] = {"unsupported_response_type", 400, 8000, NULL,
+                                "Only response_type=code is supported."},
+    [KG_OE_AZ_RESPONSE_MODE] = {"invalid_request", 400, 8001, NULL,
+                                "response_mode must be query, fragment or form_post."},
+    [KG_OE_AZ_PKCE_REQUIRED] = {"invalid_request", 400, 8002, NULL,
+                                "Public clients must send code_challenge with "
+                                "code_challenge_method=S256."},
+    [KG_OE_AZ_PKCE_METHOD] = {"invalid_request", 400, 8003, NULL,
+                              "code_challenge_method must be S256 (plain is refused) and "
+                              "code_challenge 43 base64url characters."},
+    [KG_OE_AZ_PROMPT] = {"invalid_request", 400, 8004, NULL,
+                         "prompt=none cannot be combined with another prompt value."},
+    [KG_OE_AZ_PARAM] = {"invalid_request", 400, 8005, NULL,
+                        "A parameter is malformed or too long (state, nonce, login_hint, "
+                        "max_age)."},
+    [KG_OE_AZ_SCOPE_MISSING] = {"invalid_scope", 400, 8006, NULL,
+                                "The request must contain scope."},
+    [KG_OE_AZ_LOGIN_REQUIRED] = {"login_required", 400, 8007, NULL,
+                                 "prompt=none, but the user is not signed in."},
+    [KG_OE_AZ_CONSENT_REQUIRED] = {"consent_required", 400, 8008, NULL,
+                                   "prompt=none, but the user has not consented to these "
+                                   "scopes."},
+    [KG_OE_AZ_ACCESS_DENIED] = {"access_denied", 400, 8009, NULL,
+                                "The user declined to grant access."},
+    [KG_OE_AZ_CLIENT_UNKNOWN] = {"invalid_request", 400, 8100, NULL,
+                                 "client_id is missing or names no application of this "
+                                 "organisation."},
+    [KG_OE_AZ_REDIRECT_UNREGISTERED] = {"invalid_request", 400, 8101, NULL,
+                                        "redirect_uri is not registered for this application."},
+    [KG_OE_AZ_REDIRECT_MISSING] = {"invalid_request", 400, 8102, NULL,
+                                   "redirect_uri is required: the application registers more "
+                                   "than one (or none)."},
+    [KG_OE_AZ_BAD_REQUEST] = {"invalid_request", 400, 8103, NULL,
+                              "The request is malformed: a parameter is repeated, too long, or "
+                              "not validly encoded."},
+    [KG_OE_AZ_CSRF] = {"invalid_request", 403, 8104, NULL,
+                       "The form was not sent from the page this browser was shown, or it "
+                       "expired. Go back and try again."},
     [KG_OE_UNAVAILABLE] = {"temporarily_unavailable", 503, 9000, NULL,
                            "The service is temporarily unavailable; retry shortly."},
     [KG_OE_SERVER_ERROR] = {"server_error", 500, 9001, NULL, "An internal error occurred."},

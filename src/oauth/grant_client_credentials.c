@@ -72,7 +72,7 @@ bool kg_grant_client_credentials(const struct kg_oreq *rq, struct kg_oout *out)
     if (st->ops->app_permissions(st, c.app.client_id, sc.api.id, sub.roles) != KG_OK) {
         return kg_oout_fail(out, KG_OE_UNAVAILABLE, NULL);
     }
-    char jti[KG_ID];
+    char jti[KG_ID] = "";
     int64_t exp = 0;
     if (!kg_tokens_mint(rq, &c, &sc, &sub, jti, &exp, out)) {
         return false;

@@ -136,6 +136,7 @@ static enum kg_rc rotate(const struct kg_oreq *rq, const struct kg_client *c,
     next.grace = NULL;
     next.grace_len = 0;
     next.used_at = 0;
+    next.access_jti[0] = '\0'; /* a new access token */
     int64_t exp = 0;
     if (!kg_tokens_mint(rq, c, &sc, &sub, next.access_jti, &exp, out)) {
         return KG_ERR_DENIED;

@@ -76,19 +76,29 @@ struct kg_subject {
     const struct kg_user *user; /* when is_user */
     char roles[KG_LIST];        /* tenant roles (users) or application permissions (apps) */
     int64_t auth_time;
+    const char *nonce; /* ID token nonce, when the authorization request sent one */
+    const char *sid;   /* the browser session, when the user signed in through one */
 };
 
+/* Access token lifetime for this client (application, else tenant, else 3600 s). */
+int64_t kg_tokens_lifetime(const struct kg_oreq *rq, const struct kg_client *c);
 /* Mints an access token (and an ID token when scope has openid and the subject is a user) into
- * out->body as a complete token response, minus refresh fields. Sets *jti and *exp of the
- * access token. */
+ * out->body as a complete token response, minus refresh fields. Uses jti when it is not empty,
+ * else makes one; sets *exp of the access token. */
 bool kg_tokens_mint(const struct kg_oreq *rq, const struct kg_client *c, const struct kg_scope *sc,
                     const struct kg_subject *sub, char jti[KG_ID], int64_t *exp,
                     struct kg_oout *out);
-/* Issues a new refresh token family for the response in out->body (adds refresh_token and
- * refresh_token_expires_in). */
+/* Issues a new refresh token family (family_id, or a new id when NULL or empty) for the
+ * response in out->body (adds refresh_token and refresh_token_expires_in). */
 bool kg_tokens_add_refresh(const struct kg_oreq *rq, const struct kg_client *c,
                            const struct kg_scope *sc, const struct kg_subject *sub, const char *jti,
-                           int64_t exp, struct kg_oout *out);
+                           int64_t exp, const char *family_id, struct kg_oout *out);
+/* A user's tokens for a grant: access token (jti from issued when set), ID token when openid
+ * was asked, a refresh token (family from issued when set) when offline_access was, and the
+ * token.issued audit event. */
+bool kg_tokens_for_user(const struct kg_oreq *rq, const struct kg_client *c,
+                        const struct kg_scope *sc, const struct kg_subject *sub,
+                        const struct kg_issued *issued, const char *grant, struct kg_oout *out);
 /* The issuer of a tenant: {public_url}/{tenant id}/v2.0 (SPEC 3). */
 void kg_issuer(const struct kg_server *srv, const struct kg_tenant *t, char *out, size_t n);
 
@@ -102,6 +112,10 @@ bool kg_password_verify(const char *encoded, const char *password);
 bool kg_grant_client_credentials(const struct kg_oreq *rq, struct kg_oout *out);
 bool kg_grant_password(const struct kg_oreq *rq, struct kg_oout *out);
 bool kg_grant_refresh(const struct kg_oreq *rq, struct kg_oout *out);
+bool kg_grant_code(const struct kg_oreq *rq, struct kg_oout *out);
+bool kg_grant_device(const struct kg_oreq *rq, struct kg_oout *out);
+/* RFC 8628 3.1-3.2: the device authorization endpoint. */
+bool kg_device_authorize(const struct kg_oreq *rq, struct kg_oout *out);
 /* Dispatches on grant_type. */
 bool kg_token_request(const struct kg_oreq *rq, struct kg_oout *out);
 
@@ -109,6 +123,10 @@ bool kg_token_request(const struct kg_oreq *rq, struct kg_oout *out);
 bool kg_introspect(const struct kg_oreq *rq, struct kg_oout *out);
 bool kg_revoke(const struct kg_oreq *rq, struct kg_oout *out);
 
+/* Verifies a JWT this tenant signed: signature with a tenant key by kid, iss. Nothing else
+ * (an id_token_hint may have expired). Returns claims (owned). */
+enum kg_rc kg_tenant_jwt_verify(const struct kg_oreq *rq, struct kg_str jwt,
+                                struct kg_json **claims, struct kg_err *e);
 /* Verifies an access token of this tenant: signature with a tenant key, iss, times, and
  * revocation. Returns claims (owned) or an error code. */
 enum kg_rc kg_access_token_verify(const struct kg_oreq *rq, struct kg_str jwt,

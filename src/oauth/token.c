@@ -19,5 +19,13 @@ bool kg_token_request(const struct kg_oreq *rq, struct kg_oout *out)
     if (strcmp(g, "refresh_token") == 0) {
         return kg_grant_refresh(rq, out);
     }
+    if (strcmp(g, "authorization_code") == 0) {
+        return kg_grant_code(rq, out);
+    }
+    /* COMPAT: msal-node sends the bare word */
+    if (strcmp(g, "urn:ietf:params:oauth:grant-type:device_code") == 0 ||
+        strcmp(g, "device_code") == 0) {
+        return kg_grant_device(rq, out);
+    }
     return kg_oout_fail(out, KG_OE_UNSUPPORTED_GRANT, NULL);
 }

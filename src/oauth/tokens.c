@@ -17,7 +17,7 @@ void kg_issuer(const struct kg_server *srv, const struct kg_tenant *t, char *out
     snprintf(out, n, "%s/%s/v2.0", srv->cfg.public_url, t->id);
 }
 
-static int64_t lifetime(const struct kg_oreq *rq, const struct kg_client *c)
+int64_t kg_tokens_lifetime(const struct kg_oreq *rq, const struct kg_client *c)
 {
     int64_t l = c->app.token_lifetime > 0 ? c->app.token_lifetime : rq->tenant->token_lifetime;
     return l > 0 ? l : 3600;
@@ -73,9 +73,11 @@ bool kg_tokens_mint(const struct kg_oreq *rq, const struct kg_client *c, const s
 {
     char iss[700];
     kg_issuer(rq->srv, rq->tenant, iss, sizeof iss);
-    int64_t now = rq->now, life = lifetime(rq, c), exp = now + life;
+    int64_t now = rq->now, life = kg_tokens_lifetime(rq, c), exp = now + life;
     const char *subject = sub->is_user ? sub->user->oid : c->app.sp_oid;
-    kg_uuid4(jti);
+    if (!jti[0]) {
+        kg_uuid4(jti);
+    }
 
     char buf[8192];
     struct kg_jw at;
@@ -133,6 +135,12 @@ bool kg_tokens_mint(const struct kg_oreq *rq, const struct kg_client *c, const s
         kg_jw_int(&id, "exp", exp);
         kg_jw_str(&id, "ver", "2.0");
         kg_jw_int(&id, "auth_time", sub->auth_time);
+        if (sub->nonce && sub->nonce[0]) { /* only when sent (COMPAT) */
+            kg_jw_str(&id, "nonce", sub->nonce);
+        }
+        if (sub->sid && sub->sid[0]) {
+            kg_jw_str(&id, "sid", sub->sid);
+        }
         identity_claims(&id, sub->user, sc->email);
         char *idt = NULL;
         if (!sign(rq, "JWT", &id, &idt, out)) {
@@ -158,7 +166,7 @@ bool kg_tokens_mint(const struct kg_oreq *rq, const struct kg_client *c, const s
 
 bool kg_tokens_add_refresh(const struct kg_oreq *rq, const struct kg_client *c,
                            const struct kg_scope *sc, const struct kg_subject *sub, const char *jti,
-                           int64_t exp, struct kg_oout *out)
+                           int64_t exp, const char *family_id, struct kg_oout *out)
 {
     char token[KG_SECRET_MAX];
     kg_secret_new("kg_rt_", token);
@@ -166,7 +174,11 @@ bool kg_tokens_add_refresh(const struct kg_oreq *rq, const struct kg_client *c,
     memset(&r, 0, sizeof r);
     kg_store_hash_secret(token, strlen(token), r.hash);
     kg_strlcpy(r.tenant_id, rq->tenant->id, sizeof r.tenant_id);
-    kg_uuid4(r.family_id);
+    if (family_id && family_id[0]) {
+        kg_strlcpy(r.family_id, family_id, sizeof r.family_id);
+    } else {
+        kg_uuid4(r.family_id);
+    }
     kg_strlcpy(r.client_id, c->app.client_id, sizeof r.client_id);
     kg_strlcpy(r.user_oid, sub->user->oid, sizeof r.user_oid);
     kg_strlcpy(r.scope, sc->requested, sizeof r.scope);
@@ -183,5 +195,31 @@ bool kg_tokens_add_refresh(const struct kg_oreq *rq, const struct kg_client *c,
     kg_json_set_str(out->body, "refresh_token", token);
     kg_json_set_int(out->body, "refresh_token_expires_in", rq->srv->cfg.refresh_lifetime);
     kg_wipe(token, sizeof token);
+    return true;
+}
+
+bool kg_tokens_for_user(const struct kg_oreq *rq, const struct kg_client *c,
+                        const struct kg_scope *sc, const struct kg_subject *sub,
+                        const struct kg_issued *issued, const char *grant, struct kg_oout *out)
+{
+    char jti[KG_ID] = "";
+    if (issued) {
+        kg_strlcpy(jti, issued->access_jti, sizeof jti);
+    }
+    int64_t exp = 0;
+    if (!kg_tokens_mint(rq, c, sc, sub, jti, &exp, out)) {
+        return false;
+    }
+    if (sc->offline_access &&
+        !kg_tokens_add_refresh(rq, c, sc, sub, jti, exp, issued ? issued->family_id : NULL, out)) {
+        return false;
+    }
+    struct kg_audit *a = kg_oout_audit(out, rq, "token.issued", "success");
+    kg_strlcpy(a->actor_type, "user", sizeof a->actor_type);
+    kg_strlcpy(a->actor_id, sub->user->oid, sizeof a->actor_id);
+    kg_strlcpy(a->caller_id, sub->user->username, sizeof a->caller_id);
+    kg_strlcpy(a->target, sc->has_api ? sc->api.identifier : c->app.client_id, sizeof a->target);
+    snprintf(a->detail, sizeof a->detail, "grant=%s client=%s jti=%s", grant, c->app.client_id,
+             jti);
     return true;
 }

@@ -10,8 +10,8 @@
 
 #define KG_SKEW 60
 
-enum kg_rc kg_access_token_verify(const struct kg_oreq *rq, struct kg_str jwt,
-                                  struct kg_json **claims_out, struct kg_err *e)
+enum kg_rc kg_tenant_jwt_verify(const struct kg_oreq *rq, struct kg_str jwt,
+                                struct kg_json **claims_out, struct kg_err *e)
 {
     char kid[48], alg[16];
     enum kg_rc rc = kg_jwt_peek(jwt, kid, alg, e);
@@ -31,10 +31,23 @@ enum kg_rc kg_access_token_verify(const struct kg_oreq *rq, struct kg_str jwt,
     }
     char iss[700];
     kg_issuer(rq->srv, rq->tenant, iss, sizeof iss);
-    const char *got = NULL, *jti = NULL;
+    const char *got = NULL;
     if (kg_json_get_str(claims, "iss", sizeof iss, &got) != KG_OK || strcmp(got, iss) != 0) {
-        rc = KG_FAIL(e, KG_ERR_INVALID, "iss mismatch");
-        goto out;
+        kg_json_free(claims);
+        return KG_FAIL(e, KG_ERR_INVALID, "iss mismatch");
+    }
+    *claims_out = claims;
+    return KG_OK;
+}
+
+enum kg_rc kg_access_token_verify(const struct kg_oreq *rq, struct kg_str jwt,
+                                  struct kg_json **claims_out, struct kg_err *e)
+{
+    struct kg_json *claims = NULL;
+    const char *jti = NULL;
+    enum kg_rc rc = kg_tenant_jwt_verify(rq, jwt, &claims, e);
+    if (rc) {
+        return rc;
     }
     rc = kg_jwt_check_times(claims, rq->now, KG_SKEW, e);
     if (rc) {

@@ -35,8 +35,8 @@ void kg_metrics_batch(struct kg_metrics *m, size_t events, bool ok)
 
 char *kg_metrics_render(struct kg_metrics *m)
 {
-    static const char *const grants[KG_GRANT_KINDS] = {"client_credentials", "password",
-                                                       "refresh_token"};
+    static const char *const grants[KG_GRANT_KINDS] = {
+        "client_credentials", "password", "refresh_token", "authorization_code", "device_code"};
     struct kg_buf b;
     kg_buf_init(&b, 1 << 16);
     kg_buf_adds(&b, "# HELP keygate_http_requests_total HTTP responses by status class.\n"

@@ -10,7 +10,14 @@
 
 #define KG_LATENCY_BUCKETS 12
 
-enum kg_grant_kind { KG_GRANT_CC, KG_GRANT_PASSWORD, KG_GRANT_REFRESH, KG_GRANT_KINDS };
+enum kg_grant_kind {
+    KG_GRANT_CC,
+    KG_GRANT_PASSWORD,
+    KG_GRANT_REFRESH,
+    KG_GRANT_CODE,
+    KG_GRANT_DEVICE,
+    KG_GRANT_KINDS
+};
 
 struct kg_metrics {
     atomic_uint_fast64_t requests[6]; /* by status class: [1]=1xx .. [5]=5xx, [0] other */

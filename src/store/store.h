@@ -118,6 +118,61 @@ struct kg_refresh {
     size_t grace_len;
 };
 
+/* A browser session (SPEC 5): the cookie value is a secret, stored as its hash. */
+struct kg_session {
+    char hash[KG_HASH_HEX];
+    char sid[KG_ID]; /* public id: session_state, the sid claim */
+    char tenant_id[KG_ID];
+    char user_oid[KG_ID];
+    int64_t auth_time;
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t ended_at;
+};
+
+/* What a code or device code produced once redeemed, so that a replay can revoke it. */
+struct kg_issued {
+    char access_jti[KG_ID];
+    int64_t access_exp;
+    char family_id[KG_ID]; /* "" when no refresh token was issued */
+};
+
+/* An authorization code (RFC 6749 4.1, SPEC 12.3): stored hashed, single use, bound to client,
+ * redirect URI and PKCE challenge. */
+struct kg_code {
+    char hash[KG_HASH_HEX];
+    char tenant_id[KG_ID];
+    char client_id[KG_ID];
+    char user_oid[KG_ID];
+    char sid[KG_ID];
+    char redirect_uri[2049];
+    char challenge[48]; /* S256 challenge, "" when none was sent */
+    char scope[KG_LIST];
+    char nonce[257];
+    int64_t auth_time;
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t used_at;
+    struct kg_issued issued;
+};
+
+/* A device authorization (RFC 8628). status: pending | approved | denied | consumed. */
+struct kg_device {
+    char hash[KG_HASH_HEX]; /* of the device_code */
+    char user_code[16];     /* normalised: 8 letters, no dash */
+    char tenant_id[KG_ID];
+    char client_id[KG_ID];
+    char scope[KG_LIST];
+    char status[12];
+    char user_oid[KG_ID];
+    int64_t auth_time;
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t interval;
+    int64_t last_poll_ms;
+    struct kg_issued issued;
+};
+
 struct kg_audit {
     int64_t time_ms;
     char tenant_id[KG_ID];
@@ -201,6 +256,39 @@ struct kg_store_ops {
                              int64_t expires_at);
     /* KG_OK if revoked, KG_ERR_NOT_FOUND if not. */
     enum kg_rc (*jti_revoked)(struct kg_store *s, const char *jti);
+    /* Sessions: created at sign-in, looked up by cookie hash, ended at logout. */
+    enum kg_rc (*session_create)(struct kg_store *s, const struct kg_session *x);
+    enum kg_rc (*session_get)(struct kg_store *s, const char *hash, struct kg_session *out);
+    enum kg_rc (*session_end)(struct kg_store *s, const char *hash, int64_t now);
+    /* Consent remembered per user and client: space-separated scope words ("" if none). */
+    enum kg_rc (*consent_get)(struct kg_store *s, const char *tenant_id, const char *user_oid,
+                              const char *client_id, char out[KG_LIST]);
+    enum kg_rc (*consent_put)(struct kg_store *s, const char *tenant_id, const char *user_oid,
+                              const char *client_id, const char *scopes, int64_t now);
+    enum kg_rc (*code_create)(struct kg_store *s, const struct kg_code *c);
+    enum kg_rc (*code_get)(struct kg_store *s, const char *hash, struct kg_code *out);
+    /* Atomically marks the code used (only if unused) and records what it will produce.
+     * KG_ERR_CONFLICT if it was used already. */
+    enum kg_rc (*code_redeem)(struct kg_store *s, const char *hash, int64_t now,
+                              const struct kg_issued *issued);
+    enum kg_rc (*device_create)(struct kg_store *s, const struct kg_device *d);
+    enum kg_rc (*device_by_user_code)(struct kg_store *s, const char *user_code,
+                                      struct kg_device *out);
+    /* Reads the device code and, in the same transaction, records this poll (last_poll_ms);
+     * out carries the previous poll time. */
+    enum kg_rc (*device_poll)(struct kg_store *s, const char *hash, int64_t now_ms,
+                              struct kg_device *out);
+    /* pending -> approved (with user) or denied, only while pending and unexpired.
+     * KG_ERR_CONFLICT otherwise. */
+    enum kg_rc (*device_decide)(struct kg_store *s, const char *user_code, bool approve,
+                                const char *user_oid, int64_t auth_time, int64_t now);
+    /* approved -> consumed, atomically; KG_ERR_CONFLICT if not approved any more. */
+    enum kg_rc (*device_redeem)(struct kg_store *s, const char *hash,
+                                const struct kg_issued *issued);
+    /* Revokes what a replayed code produced: the access token and the refresh family (which is
+     * created revoked if it does not exist yet, so a late insert fails). */
+    enum kg_rc (*issued_revoke)(struct kg_store *s, const char *tenant_id,
+                                const struct kg_issued *issued, int64_t now);
     /* Appends events in one transaction (group commit). */
     enum kg_rc (*audit_append)(struct kg_store *s, const struct kg_audit *ev, size_t n);
     enum kg_rc (*audit_list)(struct kg_store *s, const char *tenant_id, int64_t since_ms,

@@ -11,7 +11,6 @@
  * same file while a server runs. Schema changes are numbered migrations (migrations/sqlite/),
  * each applied in its own transaction. */
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,7 +23,7 @@
 
 #include "core/log.h"
 #include "core/str.h"
-#include "store/store.h"
+#include "store/sqlite/lite.h"
 
 extern const char *const kg_migrations_sqlite[];
 extern const int kg_migrations_sqlite_count;
@@ -171,6 +170,7 @@ static const char *const SQL[Q_COUNT] = {
 struct conn {
     sqlite3 *db;
     sqlite3_stmt *st[Q_COUNT];
+    sqlite3_stmt *ext[KG_LITE_EXT_SLOTS]; /* other files' statements (lite.h) */
     struct conn *next;
 };
 
@@ -225,6 +225,9 @@ static void conn_close(struct conn *c)
     for (int i = 0; i < Q_COUNT; i++) {
         sqlite3_finalize(c->st[i]);
     }
+    for (int i = 0; i < KG_LITE_EXT_SLOTS; i++) {
+        sqlite3_finalize(c->ext[i]);
+    }
     sqlite3_close(c->db);
     free(c);
 }
@@ -253,17 +256,30 @@ static void release(struct kg_store *s, struct conn *c)
     pthread_mutex_unlock(&l->mu);
 }
 
-static sqlite3_stmt *stmt(struct conn *c, enum q q)
+static sqlite3_stmt *prepared(struct conn *c, sqlite3_stmt **slot, const char *sql)
 {
-    if (!c->st[q]) {
-        if (sqlite3_prepare_v3(c->db, SQL[q], -1, SQLITE_PREPARE_PERSISTENT, &c->st[q], NULL) !=
+    if (!*slot) {
+        if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) !=
             SQLITE_OK) {
             kg_log(KG_LOG_ERROR, NULL, "store.prepare_failed", "error", sqlite3_errmsg(c->db),
                    NULL);
             return NULL;
         }
     }
-    return c->st[q];
+    return *slot;
+}
+
+static sqlite3_stmt *stmt(struct conn *c, enum q q)
+{
+    return prepared(c, &c->st[q], SQL[q]);
+}
+
+static sqlite3_stmt *ext_stmt(struct conn *c, const struct kg_lite_q *q)
+{
+    if (q->slot < 0 || q->slot >= KG_LITE_EXT_SLOTS) {
+        abort();
+    }
+    return prepared(c, &c->ext[q->slot], q->sql);
 }
 
 /* Binds by format: s = const char *, i = int64_t, b = (const void *, size_t) blob. */
@@ -301,9 +317,8 @@ static void done(sqlite3_stmt *st)
 }
 
 /* Runs a statement that returns no rows; maps the result to kg_rc. */
-static enum kg_rc exec_qv(struct conn *c, enum q q, const char *fmt, va_list ap)
+static enum kg_rc exec_stv(struct conn *c, sqlite3_stmt *st, const char *fmt, va_list ap)
 {
-    sqlite3_stmt *st = stmt(c, q);
     if (!st) {
         return KG_ERR_STORE;
     }
@@ -318,6 +333,11 @@ static enum kg_rc exec_qv(struct conn *c, enum q q, const char *fmt, va_list ap)
     }
     kg_log(KG_LOG_ERROR, NULL, "store.exec_failed", "error", sqlite3_errmsg(c->db), NULL);
     return KG_ERR_STORE;
+}
+
+static enum kg_rc exec_qv(struct conn *c, enum q q, const char *fmt, va_list ap)
+{
+    return exec_stv(c, stmt(c, q), fmt, ap);
 }
 
 static enum kg_rc exec_q(struct conn *c, enum q q, const char *fmt, ...)
@@ -398,30 +418,112 @@ static enum kg_rc exec1(struct kg_store *s, enum q q, const char *fmt, ...)
 
 typedef void (*reader_fn)(sqlite3_stmt *, void *);
 
-/* The first row of a query read into out by reader; KG_ERR_NOT_FOUND if none. */
+/* The first row of st read into out by reader; KG_ERR_NOT_FOUND if none. */
+static enum kg_rc get_stv(struct conn *c, sqlite3_stmt *st, reader_fn reader, void *out,
+                          const char *fmt, va_list ap)
+{
+    if (!st) {
+        return KG_ERR_STORE;
+    }
+    bindv(st, fmt, ap);
+    int r = sqlite3_step(st);
+    enum kg_rc rc = row_rc(r);
+    if (r != SQLITE_ROW && r != SQLITE_DONE) {
+        kg_log(KG_LOG_ERROR, NULL, "store.step_failed", "error", sqlite3_errmsg(c->db), NULL);
+    }
+    if (!rc) {
+        reader(st, out);
+    }
+    done(st);
+    return rc;
+}
+
 static enum kg_rc get1(struct kg_store *s, enum q q, reader_fn reader, void *out, const char *fmt,
                        ...)
 {
     WITH_CONN(s, c);
-    sqlite3_stmt *st = stmt(c, q);
-    enum kg_rc rc = KG_ERR_STORE;
-    if (st) {
-        va_list ap;
-        va_start(ap, fmt);
-        bindv(st, fmt, ap);
-        va_end(ap);
-        int r = sqlite3_step(st);
-        rc = row_rc(r);
-        if (r != SQLITE_ROW && r != SQLITE_DONE) {
-            kg_log(KG_LOG_ERROR, NULL, "store.step_failed", "error", sqlite3_errmsg(c->db), NULL);
-        }
-        if (!rc) {
-            reader(st, out);
-        }
-        done(st);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    enum kg_rc rc = get_stv(c, stmt(c, q), reader, out, fmt, ap);
+    va_end(ap);
     release(s, c);
     return rc;
+}
+
+/* ---- lite.h: the same helpers for statements of other files ---- */
+
+enum kg_rc kg_lite_exec1(struct kg_store *s, const struct kg_lite_q *q, const char *fmt, ...)
+{
+    WITH_CONN(s, c);
+    va_list ap;
+    va_start(ap, fmt);
+    enum kg_rc rc = exec_stv(c, ext_stmt(c, q), fmt, ap);
+    va_end(ap);
+    release(s, c);
+    return rc;
+}
+
+enum kg_rc kg_lite_get1(struct kg_store *s, const struct kg_lite_q *q, kg_lite_reader reader,
+                        void *out, const char *fmt, ...)
+{
+    WITH_CONN(s, c);
+    va_list ap;
+    va_start(ap, fmt);
+    enum kg_rc rc = get_stv(c, ext_stmt(c, q), reader, out, fmt, ap);
+    va_end(ap);
+    release(s, c);
+    return rc;
+}
+
+struct conn *kg_lite_begin(struct kg_store *s)
+{
+    struct conn *c = acquire(s);
+    if (c && begin(c) != KG_OK) {
+        release(s, c);
+        return NULL;
+    }
+    return c;
+}
+
+enum kg_rc kg_lite_exec(struct conn *c, const struct kg_lite_q *q, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum kg_rc rc = exec_stv(c, ext_stmt(c, q), fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+enum kg_rc kg_lite_get(struct conn *c, const struct kg_lite_q *q, kg_lite_reader reader, void *out,
+                       const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum kg_rc rc = get_stv(c, ext_stmt(c, q), reader, out, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int kg_lite_changes(struct conn *c)
+{
+    return sqlite3_changes(c->db);
+}
+
+enum kg_rc kg_lite_end(struct kg_store *s, struct conn *c, enum kg_rc rc)
+{
+    rc = finish(c, rc);
+    release(s, c);
+    return rc;
+}
+
+void kg_lite_col(sqlite3_stmt *st, int i, char *dst, size_t size)
+{
+    col(st, i, dst, size);
+}
+
+int64_t kg_lite_icol(sqlite3_stmt *st, int i)
+{
+    return icol(st, i);
 }
 
 static void read_nothing(sqlite3_stmt *st, void *out)
@@ -580,15 +682,13 @@ static enum kg_rc collect(struct conn *c, enum q q, size_t sz, reader_fn reader,
 }
 
 /* Joins the first column of every row with spaces into out[KG_LIST]. */
-static enum kg_rc join_rows(struct conn *c, enum q q, char out[KG_LIST], const char *a,
-                            const char *b)
+/* Space-separated values of column 0 over every row of st. */
+static enum kg_rc join_stv(sqlite3_stmt *st, char out[KG_LIST], const char *fmt, va_list ap)
 {
-    sqlite3_stmt *st = stmt(c, q);
     if (!st) {
         return KG_ERR_STORE;
     }
-    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+    bindv(st, fmt, ap);
     size_t o = 0;
     out[0] = '\0';
     int r;
@@ -607,6 +707,33 @@ static enum kg_rc join_rows(struct conn *c, enum q q, char out[KG_LIST], const c
     }
     done(st);
     return (r == SQLITE_DONE || r == SQLITE_ROW) ? KG_OK : KG_ERR_STORE;
+}
+
+static enum kg_rc join_q(sqlite3_stmt *st, char out[KG_LIST], const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum kg_rc rc = join_stv(st, out, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static enum kg_rc join_rows(struct conn *c, enum q q, char out[KG_LIST], const char *a,
+                            const char *b)
+{
+    return join_q(stmt(c, q), out, "ss", a, b);
+}
+
+enum kg_rc kg_lite_join1(struct kg_store *s, const struct kg_lite_q *q, char out[KG_LIST],
+                         const char *fmt, ...)
+{
+    WITH_CONN(s, c);
+    va_list ap;
+    va_start(ap, fmt);
+    enum kg_rc rc = join_stv(ext_stmt(c, q), out, fmt, ap);
+    va_end(ap);
+    release(s, c);
+    return rc;
 }
 
 /* ---- operations ---- */
@@ -1074,6 +1201,15 @@ static const struct kg_store_ops OPS = {
     .audit_list = op_audit_list,
 };
 
+static struct kg_store_ops ops_all;
+static pthread_once_t ops_once = PTHREAD_ONCE_INIT;
+
+static void ops_init(void)
+{
+    ops_all = OPS;
+    kg_lite_signin_ops(&ops_all);
+}
+
 /* Applies every migration newer than the stored version, each in its own IMMEDIATE
  * transaction, re-reading the version inside it so concurrent openers agree. */
 static enum kg_rc migrate(sqlite3 *db, struct kg_err *e)
@@ -1139,7 +1275,8 @@ enum kg_rc kg_store_sqlite_open(const char *path, struct kg_store **out, struct 
     l->free_list = c; /* stays open: it keeps the -shm mapping alive */
     map_wal_index(l);
     struct kg_store *s = kg_calloc(1, sizeof *s);
-    s->ops = &OPS;
+    pthread_once(&ops_once, ops_init);
+    s->ops = &ops_all;
     s->impl = l;
     *out = s;
     return KG_OK;
