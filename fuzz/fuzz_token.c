@@ -4,7 +4,11 @@
  * and a confidential application; each input is a form body POSTed to the token endpoint, so
  * the form parser, client authentication, scopes, the grants and the error paths run together.
  * The first line of the input, if it starts with "Basic ", is sent as the Authorization header.
- * Invariant: every response is a complete JSON object with a status keygate defines. */
+ * An input starting with "?" goes to the authorization endpoint instead, as its query string
+ * (split on & and = as libmicrohttpd does), and one starting with "!" as a POSTed form there.
+ * Invariants: every token endpoint response is a complete JSON object with a status keygate
+ * defines; every authorization endpoint response is a page, a redirect or a 405, and no "<kg"
+ * from the input ever appears unescaped in a page. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +94,10 @@ static void provision(void)
     snprintf(app.tenant_id, sizeof app.tenant_id, "%s", t.id);
     snprintf(app.name, sizeof app.name, "svc");
     snprintf(app.auth_method, sizeof app.auth_method, "client_secret_post");
-    snprintf(app.grants, sizeof app.grants, "client_credentials refresh_token password");
+    snprintf(app.grants, sizeof app.grants,
+             "client_credentials refresh_token password authorization_code");
+    snprintf(app.redirect_uris, sizeof app.redirect_uris,
+             "https://app.example/cb http://127.0.0.1/cb");
     snprintf(app.sp_oid, sizeof app.sp_oid, "44444444-4444-4444-8444-444444444444");
     char secret[KG_SECRET_MAX];
     fixed_secret(secret);
@@ -114,9 +121,56 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+static void authorize(const uint8_t *data, size_t size)
+{
+    static char q[16384];
+    struct kg_req req = {0};
+    req.srv = &srv;
+    req.path = KG_STR("/contoso/oauth2/v2.0/authorize");
+    snprintf(req.peer, sizeof req.peer, "127.0.0.1");
+    snprintf(req.trace_id, sizeof req.trace_id, "fuzz");
+    memcpy(q, data + 1, size - 1);
+    q[size - 1] = '\0';
+    if (data[0] == '!') {
+        req.method = "POST";
+        req.headers[req.nheaders++] =
+            (struct kg_kv){KG_STR("Content-Type"), KG_STR("application/x-www-form-urlencoded")};
+        req.body = (struct kg_str){q, size - 1};
+    } else {
+        req.method = "GET";
+        for (char *p = q, *amp; p && req.nquery < KG_MAX_QUERY; p = amp) {
+            amp = strchr(p, '&');
+            if (amp) {
+                *amp++ = '\0';
+            }
+            char *eq = strchr(p, '=');
+            if (eq) {
+                *eq = '\0';
+            }
+            req.query[req.nquery++] =
+                (struct kg_kv){kg_str_c(p), eq ? kg_str_c(eq + 1) : KG_STR_NULL};
+        }
+    }
+    struct kg_resp resp = {0};
+    kg_dispatch(&req, &resp);
+    bool page = resp.body && resp.content_type && strncmp(resp.content_type, "text/html", 9) == 0;
+    if (!resp.offload &&
+        !(resp.status == 302 || (page && resp.status >= 200 && resp.status < 600))) {
+        __builtin_trap();
+    }
+    if (page && strstr(resp.body, "<kg")) {
+        __builtin_trap();
+    }
+    kg_resp_clear(&resp);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 16384) {
+        return 0;
+    }
+    if (size > 0 && (data[0] == '?' || data[0] == '!')) {
+        authorize(data, size);
         return 0;
     }
     struct kg_req req = {0};
