@@ -201,3 +201,15 @@ void kg_url_encode(struct kg_buf *b, const char *s)
         }
     }
 }
+
+bool kg_b64url_chars(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_')) {
+            return false;
+        }
+    }
+    return true;
+}

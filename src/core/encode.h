@@ -5,6 +5,7 @@
 #ifndef KG_CORE_ENCODE_H
 #define KG_CORE_ENCODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,8 @@
  * KG_B64URL_LEN(n)+1 bytes. Returns the length written. */
 #define KG_B64URL_LEN(n) (((n)*4 + 2) / 3)
 size_t kg_b64url_encode(const uint8_t *in, size_t n, char *out);
+/* true if s[0..n) is only base64url characters ([A-Za-z0-9_-]). */
+bool kg_b64url_chars(const char *s, size_t n);
 /* Strict base64url decode (no padding, no whitespace). Fails on bad characters, non-canonical
  * trailing bits, or if the result would exceed out_max. */
 enum kg_rc kg_b64url_decode(struct kg_str in, uint8_t *out, size_t out_max, size_t *out_len);

@@ -261,13 +261,7 @@ static void run(struct flow *f)
         kg_signin_error_page(req, f->resp, f->t.display_name, KG_OE_AZ_BAD_REQUEST);
         return;
     }
-    f->rq = (struct kg_oreq){.srv = req->srv,
-                             .tenant = &f->t,
-                             .form = &f->form,
-                             .peer = req->peer,
-                             .trace_id = req->trace_id,
-                             .correlation_id = "",
-                             .now = kg_now()};
+    kg_signin_oreq(req, &f->t, &f->form, &f->rq);
     const char *action = kg_form_get(&f->form, "kg_action");
     bool post = strcmp(req->method, "POST") == 0;
     if (action && (!post || !kg_browser_csrf_ok(&f->br, kg_form_get(&f->form, "kg_csrf")))) {
@@ -296,9 +290,7 @@ static void run(struct flow *f)
 
 void kg_ep_authorize(const struct kg_req *req, struct kg_resp *resp, struct kg_str alias)
 {
-    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0) {
-        kg_problem(resp, req, 405, 405, "Method Not Allowed", "Use GET or POST.");
-        kg_resp_add_header(resp, "Allow", "GET, POST");
+    if (!kg_signin_method_ok(req, resp)) {
         return;
     }
     if (!req->on_worker && kg_signin_is_password_post(req)) {

@@ -123,13 +123,8 @@ static bool lookup(struct dev *x)
     if (!rc) {
         rc = st->ops->app_get(st, x->d.tenant_id, x->d.client_id, &x->app);
     }
-    x->rq = (struct kg_oreq){.srv = x->req->srv,
-                             .tenant = &x->t,
-                             .form = &x->form,
-                             .peer = x->req->peer,
-                             .trace_id = x->req->trace_id,
-                             .correlation_id = "",
-                             .now = now};
+    kg_signin_oreq(x->req, &x->t, &x->form, &x->rq);
+    x->rq.now = now;
     if (rc || !kg_scope_parse(&x->rq, x->d.scope, &x->az.scope, &x->out)) {
         kg_signin_error_page(x->req, x->resp, NULL, KG_OE_UNAVAILABLE);
         return false;
@@ -219,9 +214,7 @@ static void run(struct dev *x)
 
 void kg_ep_device(const struct kg_req *req, struct kg_resp *resp)
 {
-    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0) {
-        kg_problem(resp, req, 405, 405, "Method Not Allowed", "Use GET or POST.");
-        kg_resp_add_header(resp, "Allow", "GET, POST");
+    if (!kg_signin_method_ok(req, resp)) {
         return;
     }
     if (!req->on_worker && kg_signin_is_password_post(req)) {

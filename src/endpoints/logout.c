@@ -81,13 +81,7 @@ static void run(struct logout *l)
         kg_signin_error_page(req, l->resp, l->t.display_name, KG_OE_AZ_BAD_REQUEST);
         return;
     }
-    l->rq = (struct kg_oreq){.srv = req->srv,
-                             .tenant = &l->t,
-                             .form = &l->form,
-                             .peer = req->peer,
-                             .trace_id = req->trace_id,
-                             .correlation_id = "",
-                             .now = kg_now()};
+    kg_signin_oreq(req, &l->t, &l->form, &l->rq);
     const char *action = kg_form_get(&l->form, "kg_action");
     bool confirmed = action && strcmp(req->method, "POST") == 0 && strcmp(action, "logout") == 0;
     if (action && (!confirmed || !kg_browser_csrf_ok(&l->br, kg_form_get(&l->form, "kg_csrf")))) {
@@ -140,9 +134,7 @@ static void run(struct logout *l)
 
 void kg_ep_logout(const struct kg_req *req, struct kg_resp *resp, struct kg_str alias)
 {
-    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0) {
-        kg_problem(resp, req, 405, 405, "Method Not Allowed", "Use GET or POST.");
-        kg_resp_add_header(resp, "Allow", "GET, POST");
+    if (!kg_signin_method_ok(req, resp)) {
         return;
     }
     struct logout *l = kg_calloc(1, sizeof *l);

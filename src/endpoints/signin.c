@@ -4,9 +4,33 @@
 
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/limits.h"
+#include "endpoints/endpoints.h"
 #include "oauth/authorize.h"
 #include "web/html.h"
+
+bool kg_signin_method_ok(const struct kg_req *req, struct kg_resp *resp)
+{
+    if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "POST") == 0) {
+        return true;
+    }
+    kg_problem(resp, req, 405, 405, "Method Not Allowed", "Use GET or POST.");
+    kg_resp_add_header(resp, "Allow", "GET, POST");
+    return false;
+}
+
+void kg_signin_oreq(const struct kg_req *req, const struct kg_tenant *t, const struct kg_form *form,
+                    struct kg_oreq *rq)
+{
+    *rq = (struct kg_oreq){.srv = req->srv,
+                           .tenant = t,
+                           .form = form,
+                           .peer = req->peer,
+                           .trace_id = req->trace_id,
+                           .correlation_id = "",
+                           .now = kg_now()};
+}
 
 static bool form_content_type(const struct kg_req *req)
 {

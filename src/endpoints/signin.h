@@ -11,6 +11,11 @@
 #include "web/browser.h"
 #include "web/pages.h"
 
+/* GET and POST only: otherwise answers 405 and returns false. */
+bool kg_signin_method_ok(const struct kg_req *req, struct kg_resp *resp);
+/* The oauth/ view of a sign-in request of tenant t with parameters form. */
+void kg_signin_oreq(const struct kg_req *req, const struct kg_tenant *t, const struct kg_form *form,
+                    struct kg_oreq *rq);
 /* The request's parameters: the query string of a GET, the form body of a POST. false if they
  * are malformed (repeated, too long, badly encoded) or a POST is not a form. */
 bool kg_signin_params(const struct kg_req *req, struct kg_form *form);

@@ -55,6 +55,19 @@ bool kg_client_allows(const struct kg_app *app, const char *grant)
     return kg_words_has(app->grants, grant, strlen(grant));
 }
 
+bool kg_client_for_grant(const struct kg_oreq *rq, struct kg_client *c, const char *grant,
+                         struct kg_oout *out)
+{
+    memset(c, 0, sizeof *c);
+    if (!kg_client_authenticate(rq, c, out)) {
+        return false;
+    }
+    if (!kg_client_allows(&c->app, grant)) {
+        return kg_oout_fail(out, KG_OE_GRANT_NOT_ALLOWED, NULL);
+    }
+    return true;
+}
+
 bool kg_client_authenticate(const struct kg_oreq *rq, struct kg_client *c, struct kg_oout *out)
 {
     const char *form_id = kg_form_get(rq->form, "client_id");

@@ -64,12 +64,8 @@ static const char *const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device
 bool kg_device_authorize(const struct kg_oreq *rq, struct kg_oout *out)
 {
     struct kg_client c;
-    memset(&c, 0, sizeof c);
-    if (!kg_client_authenticate(rq, &c, out)) {
+    if (!kg_client_for_grant(rq, &c, DEVICE_GRANT, out)) {
         return false;
-    }
-    if (!kg_client_allows(&c.app, DEVICE_GRANT)) {
-        return kg_oout_fail(out, KG_OE_GRANT_NOT_ALLOWED, NULL);
     }
     const char *scope = kg_form_get(rq->form, "scope");
     if (!scope) {
@@ -128,15 +124,8 @@ bool kg_device_authorize(const struct kg_oreq *rq, struct kg_oout *out)
 
 static bool replayed(const struct kg_oreq *rq, const struct kg_device *d, struct kg_oout *out)
 {
-    struct kg_store *st = rq->srv->store;
-    if (st->ops->issued_revoke(st, rq->tenant->id, &d->issued, rq->now) != KG_OK) {
-        return kg_oout_fail(out, KG_OE_UNAVAILABLE, NULL);
-    }
-    struct kg_audit *a = kg_oout_audit(out, rq, "device_code.reuse_detected", "denied");
-    kg_strlcpy(a->actor_type, "user", sizeof a->actor_type);
-    kg_strlcpy(a->actor_id, d->user_oid, sizeof a->actor_id);
-    kg_strlcpy(a->target, d->client_id, sizeof a->target);
-    return kg_oout_fail(out, KG_OE_DEVICE_REUSED, NULL);
+    return kg_tokens_replayed(rq, &d->issued, d->user_oid, d->client_id,
+                              "device_code.reuse_detected", KG_OE_DEVICE_REUSED, out);
 }
 
 /* The state of the device code as the poll sees it; true only when approved. */
@@ -165,12 +154,8 @@ static bool poll_state(const struct kg_oreq *rq, const struct kg_device *d, int6
 bool kg_grant_device(const struct kg_oreq *rq, struct kg_oout *out)
 {
     struct kg_client c;
-    memset(&c, 0, sizeof c);
-    if (!kg_client_authenticate(rq, &c, out)) {
+    if (!kg_client_for_grant(rq, &c, DEVICE_GRANT, out)) {
         return false;
-    }
-    if (!kg_client_allows(&c.app, DEVICE_GRANT)) {
-        return kg_oout_fail(out, KG_OE_GRANT_NOT_ALLOWED, NULL);
     }
     const char *value = kg_form_get(rq->form, "device_code");
     if (!value) {

@@ -13,17 +13,8 @@
 
 static bool replayed(const struct kg_oreq *rq, const struct kg_code *code, struct kg_oout *out)
 {
-    struct kg_store *st = rq->srv->store;
-    if (st->ops->issued_revoke(st, rq->tenant->id, &code->issued, rq->now) != KG_OK) {
-        return kg_oout_fail(out, KG_OE_UNAVAILABLE, NULL);
-    }
-    struct kg_audit *a = kg_oout_audit(out, rq, "code.reuse_detected", "denied");
-    kg_strlcpy(a->actor_type, "user", sizeof a->actor_type);
-    kg_strlcpy(a->actor_id, code->user_oid, sizeof a->actor_id);
-    kg_strlcpy(a->target, code->client_id, sizeof a->target);
-    snprintf(a->detail, sizeof a->detail, "revoked jti=%s family=%s", code->issued.access_jti,
-             code->issued.family_id);
-    return kg_oout_fail(out, KG_OE_CODE_REUSED, NULL);
+    return kg_tokens_replayed(rq, &code->issued, code->user_oid, code->client_id,
+                              "code.reuse_detected", KG_OE_CODE_REUSED, out);
 }
 
 /* Checks the request against the stored code; false with out->err set if it does not fit. */
@@ -61,12 +52,8 @@ static bool fits(const struct kg_oreq *rq, const struct kg_client *c, const stru
 bool kg_grant_code(const struct kg_oreq *rq, struct kg_oout *out)
 {
     struct kg_client c;
-    memset(&c, 0, sizeof c);
-    if (!kg_client_authenticate(rq, &c, out)) {
+    if (!kg_client_for_grant(rq, &c, "authorization_code", out)) {
         return false;
-    }
-    if (!kg_client_allows(&c.app, "authorization_code")) {
-        return kg_oout_fail(out, KG_OE_GRANT_NOT_ALLOWED, NULL);
     }
     const char *value = kg_form_get(rq->form, "code");
     if (!value) {

@@ -10,12 +10,8 @@
 bool kg_grant_password(const struct kg_oreq *rq, struct kg_oout *out)
 {
     struct kg_client c;
-    memset(&c, 0, sizeof c);
-    if (!kg_client_authenticate(rq, &c, out)) {
+    if (!kg_client_for_grant(rq, &c, "password", out)) {
         return false;
-    }
-    if (!kg_client_allows(&c.app, "password")) {
-        return kg_oout_fail(out, KG_OE_GRANT_NOT_ALLOWED, NULL);
     }
     const char *username = kg_form_get(rq->form, "username");
     const char *password = kg_form_get(rq->form, "password");

@@ -181,12 +181,8 @@ static enum kg_rc rotate(const struct kg_oreq *rq, const struct kg_client *c,
 bool kg_grant_refresh(const struct kg_oreq *rq, struct kg_oout *out)
 {
     struct kg_client c;
-    memset(&c, 0, sizeof c);
-    if (!kg_client_authenticate(rq, &c, out)) {
+    if (!kg_client_for_grant(rq, &c, "refresh_token", out)) {
         return false;
-    }
-    if (!kg_client_allows(&c.app, "refresh_token")) {
-        return kg_oout_fail(out, KG_OE_GRANT_NOT_ALLOWED, NULL);
     }
     const char *token = kg_form_get(rq->form, "refresh_token");
     if (!token) {

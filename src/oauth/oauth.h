@@ -55,6 +55,9 @@ struct kg_client {
 bool kg_client_authenticate(const struct kg_oreq *rq, struct kg_client *c, struct kg_oout *out);
 /* true if the app's allowed grants contain grant. */
 bool kg_client_allows(const struct kg_app *app, const char *grant);
+/* kg_client_authenticate, then unauthorized_client unless the client may use grant. */
+bool kg_client_for_grant(const struct kg_oreq *rq, struct kg_client *c, const char *grant,
+                         struct kg_oout *out);
 
 /* A parsed scope parameter (SPEC 4 "Scopes"). */
 struct kg_scope {
@@ -107,6 +110,12 @@ bool kg_username_key(const char *username, char *out, size_t n);
 /* argon2id with OWASP parameters. Encoded hash into out[160]. */
 bool kg_password_hash(const char *password, char out[160]);
 bool kg_password_verify(const char *encoded, const char *password);
+
+/* A code or device code presented again: revokes what it produced (SPEC 12.3), audits action,
+ * and fails with err. */
+bool kg_tokens_replayed(const struct kg_oreq *rq, const struct kg_issued *issued,
+                        const char *user_oid, const char *client_id, const char *action,
+                        enum kg_oerr err, struct kg_oout *out);
 
 /* The grants, each in its own file. */
 bool kg_grant_client_credentials(const struct kg_oreq *rq, struct kg_oout *out);

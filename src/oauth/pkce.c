@@ -7,25 +7,13 @@
 #include "core/crypto.h"
 #include "core/encode.h"
 
-static bool b64url_chars(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_')) {
-            return false;
-        }
-    }
-    return true;
-}
-
 bool kg_pkce_challenge_valid(const char *method, const char *challenge)
 {
     if (!method || strcmp(method, "S256") != 0 || !challenge) { /* RFC 7636 4.2; no plain */
         return false;
     }
     size_t n = strlen(challenge);
-    return n == 43 && b64url_chars(challenge, n);
+    return n == 43 && kg_b64url_chars(challenge, n);
 }
 
 bool kg_pkce_verify(const char *verifier, const char *challenge)

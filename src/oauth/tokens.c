@@ -223,3 +223,20 @@ bool kg_tokens_for_user(const struct kg_oreq *rq, const struct kg_client *c,
              jti);
     return true;
 }
+
+bool kg_tokens_replayed(const struct kg_oreq *rq, const struct kg_issued *issued,
+                        const char *user_oid, const char *client_id, const char *action,
+                        enum kg_oerr err, struct kg_oout *out)
+{
+    struct kg_store *st = rq->srv->store;
+    if (st->ops->issued_revoke(st, rq->tenant->id, issued, rq->now) != KG_OK) {
+        return kg_oout_fail(out, KG_OE_UNAVAILABLE, NULL);
+    }
+    struct kg_audit *a = kg_oout_audit(out, rq, action, "denied");
+    kg_strlcpy(a->actor_type, "user", sizeof a->actor_type);
+    kg_strlcpy(a->actor_id, user_oid, sizeof a->actor_id);
+    kg_strlcpy(a->target, client_id, sizeof a->target);
+    snprintf(a->detail, sizeof a->detail, "revoked jti=%s family=%s", issued->access_jti,
+             issued->family_id);
+    return kg_oout_fail(out, err, NULL);
+}

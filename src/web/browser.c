@@ -17,18 +17,7 @@
 
 static bool b64url_token(const char *s, size_t want)
 {
-    size_t n = strlen(s);
-    if (n != want) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_')) {
-            return false;
-        }
-    }
-    return true;
+    return strlen(s) == want && kg_b64url_chars(s, want);
 }
 
 static void csrf_of(const struct kg_server *srv, const char *binding, char out[48])
