@@ -256,16 +256,9 @@ static void on_consent(struct flow *f)
 static void run(struct flow *f)
 {
     const struct kg_req *req = f->req;
-    kg_browser_init(req, f->resp, &f->br);
-    if (!kg_signin_params(req, &f->form)) {
-        kg_signin_error_page(req, f->resp, f->t.display_name, KG_OE_AZ_BAD_REQUEST);
-        return;
-    }
-    kg_signin_oreq(req, &f->t, &f->form, &f->rq);
-    const char *action = kg_form_get(&f->form, "kg_action");
-    bool post = strcmp(req->method, "POST") == 0;
-    if (action && (!post || !kg_browser_csrf_ok(&f->br, kg_form_get(&f->form, "kg_csrf")))) {
-        kg_signin_error_page(req, f->resp, f->t.display_name, KG_OE_AZ_CSRF);
+    bool done = false;
+    const char *action = kg_signin_begin(req, f->resp, &f->t, &f->br, &f->form, &f->rq, &done);
+    if (done) {
         return;
     }
     bool redirectable = false;

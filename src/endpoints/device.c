@@ -168,20 +168,14 @@ static void decide(struct dev *x, const struct kg_user *u, bool allow)
 static void run(struct dev *x)
 {
     const struct kg_req *req = x->req;
-    kg_browser_init(req, x->resp, &x->br);
-    if (!kg_signin_params(req, &x->form)) {
-        kg_signin_error_page(req, x->resp, NULL, KG_OE_AZ_BAD_REQUEST);
+    bool done = false;
+    const char *action = kg_signin_begin(req, x->resp, NULL, &x->br, &x->form, &x->rq, &done);
+    if (done) {
         return;
     }
-    const char *action = kg_form_get(&x->form, "kg_action");
     if (!action) {
         const char *pre = kg_form_get(&x->form, "user_code");
         show_code(x, pre && strlen(pre) <= 32 ? pre : NULL, NULL);
-        return;
-    }
-    if (strcmp(req->method, "POST") != 0 ||
-        !kg_browser_csrf_ok(&x->br, kg_form_get(&x->form, "kg_csrf"))) {
-        kg_signin_error_page(req, x->resp, NULL, KG_OE_AZ_CSRF);
         return;
     }
     if (!lookup(x)) {

@@ -76,18 +76,16 @@ static void signed_out(struct logout *l, const char *uri)
 static void run(struct logout *l)
 {
     const struct kg_req *req = l->req;
-    kg_browser_init(req, l->resp, &l->br);
-    if (!kg_signin_params(req, &l->form)) {
+    bool done = false;
+    const char *action = kg_signin_begin(req, l->resp, &l->t, &l->br, &l->form, &l->rq, &done);
+    if (done) {
+        return;
+    }
+    if (action && strcmp(action, "logout") != 0) {
         kg_signin_error_page(req, l->resp, l->t.display_name, KG_OE_AZ_BAD_REQUEST);
         return;
     }
-    kg_signin_oreq(req, &l->t, &l->form, &l->rq);
-    const char *action = kg_form_get(&l->form, "kg_action");
-    bool confirmed = action && strcmp(req->method, "POST") == 0 && strcmp(action, "logout") == 0;
-    if (action && (!confirmed || !kg_browser_csrf_ok(&l->br, kg_form_get(&l->form, "kg_csrf")))) {
-        kg_signin_error_page(req, l->resp, l->t.display_name, KG_OE_AZ_CSRF);
-        return;
-    }
+    bool confirmed = action != NULL;
     read_hint(l);
     const char *uri = kg_form_get(&l->form, "post_logout_redirect_uri");
     if (uri && (!l->have_app || strlen(uri) > KG_MAX_REDIRECT_URI ||

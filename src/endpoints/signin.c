@@ -32,6 +32,27 @@ void kg_signin_oreq(const struct kg_req *req, const struct kg_tenant *t, const s
                            .now = kg_now()};
 }
 
+const char *kg_signin_begin(const struct kg_req *req, struct kg_resp *resp,
+                            const struct kg_tenant *t, struct kg_browser *br, struct kg_form *form,
+                            struct kg_oreq *rq, bool *done)
+{
+    *done = true;
+    kg_browser_init(req, resp, br);
+    if (!kg_signin_params(req, form)) {
+        kg_signin_error_page(req, resp, t ? t->display_name : NULL, KG_OE_AZ_BAD_REQUEST);
+        return NULL;
+    }
+    kg_signin_oreq(req, t, form, rq);
+    const char *action = kg_form_get(form, "kg_action");
+    if (action && (strcmp(req->method, "POST") != 0 ||
+                   !kg_browser_csrf_ok(br, kg_form_get(form, "kg_csrf")))) {
+        kg_signin_error_page(req, resp, t ? t->display_name : NULL, KG_OE_AZ_CSRF);
+        return NULL;
+    }
+    *done = false;
+    return action;
+}
+
 static bool form_content_type(const struct kg_req *req)
 {
     size_t n = 0;

@@ -16,6 +16,12 @@ bool kg_signin_method_ok(const struct kg_req *req, struct kg_resp *resp);
 /* The oauth/ view of a sign-in request of tenant t with parameters form. */
 void kg_signin_oreq(const struct kg_req *req, const struct kg_tenant *t, const struct kg_form *form,
                     struct kg_oreq *rq);
+/* The start of every sign-in page request: the browser binding, the parameters and the oauth/
+ * view. Returns the kg_action (NULL for none), or answers itself and sets *done: a malformed
+ * request, or a form action that is not a POST carrying this browser's CSRF token. */
+const char *kg_signin_begin(const struct kg_req *req, struct kg_resp *resp,
+                            const struct kg_tenant *t, struct kg_browser *br, struct kg_form *form,
+                            struct kg_oreq *rq, bool *done);
 /* The request's parameters: the query string of a GET, the form body of a POST. false if they
  * are malformed (repeated, too long, badly encoded) or a POST is not a form. */
 bool kg_signin_params(const struct kg_req *req, struct kg_form *form);

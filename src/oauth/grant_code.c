@@ -94,12 +94,7 @@ bool kg_grant_code(const struct kg_oreq *rq, struct kg_oout *out)
         return kg_oout_fail(out, KG_OE_UNAVAILABLE, NULL);
     }
     struct kg_issued is;
-    memset(&is, 0, sizeof is);
-    kg_uuid4(is.access_jti);
-    is.access_exp = rq->now + kg_tokens_lifetime(rq, &c);
-    if (sc.offline_access) {
-        kg_uuid4(is.family_id);
-    }
+    kg_tokens_plan(rq, &c, &sc, &is);
     rc = st->ops->code_redeem(st, hash, rq->now, &is);
     if (rc == KG_ERR_CONFLICT) { /* redeemed concurrently: this is the replay */
         if (st->ops->code_get(st, hash, &code) != KG_OK) {

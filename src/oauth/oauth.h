@@ -111,6 +111,9 @@ bool kg_username_key(const char *username, char *out, size_t n);
 bool kg_password_hash(const char *password, char out[160]);
 bool kg_password_verify(const char *encoded, const char *password);
 
+/* The ids of what a code or device code will produce (stored with it when it is redeemed). */
+void kg_tokens_plan(const struct kg_oreq *rq, const struct kg_client *c, const struct kg_scope *sc,
+                    struct kg_issued *is);
 /* A code or device code presented again: revokes what it produced (SPEC 12.3), audits action,
  * and fails with err. */
 bool kg_tokens_replayed(const struct kg_oreq *rq, const struct kg_issued *issued,

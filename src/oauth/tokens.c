@@ -240,3 +240,14 @@ bool kg_tokens_replayed(const struct kg_oreq *rq, const struct kg_issued *issued
              issued->family_id);
     return kg_oout_fail(out, err, NULL);
 }
+
+void kg_tokens_plan(const struct kg_oreq *rq, const struct kg_client *c, const struct kg_scope *sc,
+                    struct kg_issued *is)
+{
+    memset(is, 0, sizeof *is);
+    kg_uuid4(is->access_jti);
+    is->access_exp = rq->now + kg_tokens_lifetime(rq, c);
+    if (sc->offline_access) {
+        kg_uuid4(is->family_id);
+    }
+}
