@@ -67,6 +67,17 @@ int kg_cmd_user(int argc, char **argv);
 int kg_cmd_role(int argc, char **argv);
 int kg_cmd_audit(int argc, char **argv);
 
+/* Parses argv[3..] against allowed, opens the store, runs fn, closes. */
+int kg_cli_run(int argc, char **argv, const char *allowed,
+               int (*fn)(struct kg_cli *, const struct kg_args *));
+/* The secret as shown once, and its record fields: hash and a hint of its first characters. */
+void kg_cli_new_secret(const char *prefix, char secret[64], char hash[65], char hint[16]);
+
+int kg_cmd_workspace(int argc, char **argv);
+int kg_cmd_member(int argc, char **argv);
+int kg_cmd_key(int argc, char **argv);
+int kg_cmd_subscription(int argc, char **argv);
+
 /* Registers keygate's own API (api://keygate) if it is missing. */
 enum kg_rc kg_bootstrap(struct kg_store *s);
 

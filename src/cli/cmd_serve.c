@@ -15,9 +15,11 @@
 #include "http/server.h"
 #include "http/tls.h"
 #include "server/server.h"
+#include "verify/forwarded.h"
 
 #define SERVE_OPTS                                                                                 \
-    "listen= public-url= tls-cert= tls-key= insecure-http threads= log-level= refresh-grace="
+    "listen= public-url= tls-cert= tls-key= insecure-http threads= log-level= refresh-grace= "     \
+    "trusted-proxies= default-api= access-log"
 
 static bool loopback(const char *host)
 {
@@ -118,6 +120,17 @@ static bool configure(const struct kg_args *a, struct kg_config *cfg)
         kg_strlcpy(cfg->tls_cert, cert, sizeof cfg->tls_cert);
         kg_strlcpy(cfg->tls_key, key, sizeof cfg->tls_key);
     }
+    if ((v = kg_args_get(a, "trusted-proxies"))) {
+        if (!kg_ip_list_valid(v) ||
+            !kg_strlcpy(cfg->trusted_proxies, v, sizeof cfg->trusted_proxies)) {
+            kg_cli_fail("--trusted-proxies is a comma-separated list of addresses or CIDRs");
+            return false;
+        }
+    }
+    if ((v = kg_args_get(a, "default-api"))) {
+        kg_strlcpy(cfg->default_api, v, sizeof cfg->default_api);
+    }
+    cfg->access_log = kg_args_flag(a, "access-log");
     if ((v = kg_args_get(a, "log-level"))) {
         kg_log_set_level(strcmp(v, "debug") == 0   ? KG_LOG_DEBUG
                          : strcmp(v, "warn") == 0  ? KG_LOG_WARN

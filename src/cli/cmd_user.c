@@ -154,28 +154,12 @@ static int role_create(struct kg_cli *c, const struct kg_args *a)
     return kg_cli_print(c, j, text);
 }
 
-static int run(int argc, char **argv, const char *allowed,
-               int (*fn)(struct kg_cli *, const struct kg_args *))
-{
-    struct kg_args a;
-    if (!kg_args_parse(argc, argv, 3, allowed, &a)) {
-        return 2;
-    }
-    struct kg_cli c;
-    if (!kg_cli_open(&a, &c)) {
-        return 1;
-    }
-    int r = fn(&c, &a);
-    kg_cli_close(&c);
-    return r;
-}
-
 int kg_cmd_user(int argc, char **argv)
 {
     if (argc < 3 || strcmp(argv[2], "create") != 0) {
         return kg_cli_fail("usage: keygate user create --tenant T USERNAME --password-stdin");
     }
-    return run(argc, argv, "tenant= password-stdin email= display-name= role=", user_create);
+    return kg_cli_run(argc, argv, "tenant= password-stdin email= display-name= role=", user_create);
 }
 
 int kg_cmd_role(int argc, char **argv)
@@ -183,7 +167,7 @@ int kg_cmd_role(int argc, char **argv)
     if (argc < 3 || strcmp(argv[2], "create") != 0) {
         return kg_cli_fail("usage: keygate role create --tenant T NAME --permission P...");
     }
-    return run(argc, argv, "tenant= permission=", role_create);
+    return kg_cli_run(argc, argv, "tenant= permission=", role_create);
 }
 
 static int audit_list(struct kg_cli *c, const struct kg_args *a)
@@ -241,5 +225,5 @@ int kg_cmd_audit(int argc, char **argv)
     if (argc < 3 || strcmp(argv[2], "list") != 0) {
         return kg_cli_fail("usage: keygate audit list --tenant T [--since 1h] [--limit N]");
     }
-    return run(argc, argv, "tenant= since= limit=", audit_list);
+    return kg_cli_run(argc, argv, "tenant= since= limit=", audit_list);
 }

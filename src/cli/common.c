@@ -99,10 +99,33 @@ enum kg_rc kg_bootstrap(struct kg_store *s)
     kg_uuid4(api.id);
     kg_strlcpy(api.identifier, "api://keygate", sizeof api.identifier);
     kg_strlcpy(api.name, "keygate administration", sizeof api.name);
-    kg_strlcpy(api.permissions, "introspect revoke tenants:read tenants:write",
+    kg_strlcpy(api.permissions, "introspect revoke tenants:read tenants:write verify:explain",
                sizeof api.permissions);
     kg_strlcpy(api.scopes, "access_as_user", sizeof api.scopes);
     api.created_at = kg_now();
     rc = s->ops->api_create(s, &api);
     return rc == KG_ERR_CONFLICT ? KG_OK : rc; /* created concurrently by another process */
+}
+
+int kg_cli_run(int argc, char **argv, const char *allowed,
+               int (*fn)(struct kg_cli *, const struct kg_args *))
+{
+    struct kg_args a;
+    if (!kg_args_parse(argc, argv, 3, allowed, &a)) {
+        return 2;
+    }
+    struct kg_cli c;
+    if (!kg_cli_open(&a, &c)) {
+        return 1;
+    }
+    int r = fn(&c, &a);
+    kg_cli_close(&c);
+    return r;
+}
+
+void kg_cli_new_secret(const char *prefix, char secret[64], char hash[65], char hint[16])
+{
+    kg_secret_new(prefix, secret);
+    kg_store_hash_secret(secret, strlen(secret), hash);
+    snprintf(hint, 16, "%.11s", secret);
 }

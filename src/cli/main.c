@@ -40,9 +40,11 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } cmds[] = {{"init", kg_cmd_init}, {"serve", kg_cmd_serve}, {"tenant", kg_cmd_tenant},
-                {"api", kg_cmd_api},   {"app", kg_cmd_app},     {"user", kg_cmd_user},
-                {"role", kg_cmd_role}, {"audit", kg_cmd_audit}};
+    } cmds[] = {
+        {"init", kg_cmd_init},     {"serve", kg_cmd_serve}, {"tenant", kg_cmd_tenant},
+        {"api", kg_cmd_api},       {"app", kg_cmd_app},     {"user", kg_cmd_user},
+        {"role", kg_cmd_role},     {"audit", kg_cmd_audit}, {"workspace", kg_cmd_workspace},
+        {"member", kg_cmd_member}, {"key", kg_cmd_key},     {"subscription", kg_cmd_subscription}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (strcmp(cmd, cmds[i].name) == 0) {
             return cmds[i].fn(argc, argv);

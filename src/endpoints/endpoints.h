@@ -41,6 +41,8 @@ void kg_ep_authorize(const struct kg_req *req, struct kg_resp *resp, struct kg_s
 void kg_ep_logout(const struct kg_req *req, struct kg_resp *resp, struct kg_str alias);
 void kg_ep_device(const struct kg_req *req, struct kg_resp *resp);
 void kg_ep_stylesheet(const struct kg_req *req, struct kg_resp *resp);
+/* rest: the raw path after "/verify" ("" or "/..."). */
+void kg_ep_verify(const struct kg_req *req, struct kg_resp *resp, struct kg_str rest);
 void kg_ep_userinfo(const struct kg_req *req, struct kg_resp *resp, struct kg_str alias);
 void kg_ep_tenant_lookup(const struct kg_req *req, struct kg_resp *resp, struct kg_str name);
 void kg_ep_userrealm(const struct kg_req *req, struct kg_resp *resp, struct kg_str upn);

@@ -57,10 +57,27 @@ static bool get_only(const struct kg_req *req, struct kg_resp *resp)
     return false;
 }
 
+/* /verify and /verify/{anything}: the rest is the original path (Envoy), checked there. */
+static bool verify_path(struct kg_str p, struct kg_str *rest)
+{
+    static const char V[] = "/verify";
+    size_t n = sizeof V - 1;
+    if (p.n < n || memcmp(p.p, V, n) != 0 || (p.n > n && p.p[n] != '/')) {
+        return false;
+    }
+    *rest = (struct kg_str){p.p + n, p.n - n};
+    return true;
+}
+
 void kg_dispatch(const struct kg_req *req, struct kg_resp *resp)
 {
-    struct kg_str s[MAX_SEG];
+    struct kg_str s[MAX_SEG], rest;
     bool ok;
+    if (verify_path(req->path, &rest)) {
+        kg_store_sync(req->srv->store);
+        kg_ep_verify(req, resp, rest);
+        return;
+    }
     size_t n = split(req->path, s, &ok);
     if (!ok || n == 0) {
         not_found(req, resp);

@@ -143,6 +143,58 @@ static const struct kg_oerr_info TABLE[KG_OE_COUNT] = {
     [KG_OE_AZ_CSRF] = {"invalid_request", 403, 8104, NULL,
                        "The form was not sent from the page this browser was shown, or it "
                        "expired. Go back and try again."},
+    [KG_OE_V_MISSING] = {"Authentication is missing", 401, 10001, NULL,
+                         "Send an access token (Authorization: Bearer ...) or an API key "
+                         "(API-Key: ...)."},
+    [KG_OE_V_INVALID] = {"Invalid credential", 401, 10002, NULL,
+                         "The token or key is malformed, its signature does not verify, or its "
+                         "key is unknown."},
+    [KG_OE_V_EXPIRED] = {"Credential expired", 401, 10003, NULL,
+                         "The credential has expired; refresh it and retry."},
+    [KG_OE_V_REVOKED] = {"Credential revoked", 401, 10004, NULL,
+                         "The credential has been revoked or rotated away; use its replacement."},
+    [KG_OE_V_TWO_CREDENTIALS] = {"Ambiguous credentials", 400, 10005, NULL,
+                                 "Send exactly one credential (one Authorization header, or one "
+                                 "API-Key header)."},
+    [KG_OE_V_TENANT_MISMATCH] = {"Wrong tenant", 403, 10006, NULL,
+                                 "The credential belongs to another tenant than the one this "
+                                 "request names."},
+    [KG_OE_V_TENANT_HEADER] = {"Tenant header missing", 400, 10007, NULL,
+                               "This API requires the tenant header naming the caller's tenant."},
+    [KG_OE_V_CALLER_ID] = {"Caller id missing", 400, 10008, NULL,
+                           "Application tokens must name the accountable person in "
+                           "x-api-caller-id (an email address) for this API."},
+    [KG_OE_V_SUBSCRIPTION] = {"Subscription key required", 401, 10009, NULL,
+                              "This API requires a valid Ocp-Apim-Subscription-Key of your "
+                              "tenant's subscription to it."},
+    [KG_OE_V_NO_ROUTE] = {"No route policy", 403, 10010, NULL,
+                          "No route policy of this API allows this method and path (deny by "
+                          "default)."},
+    [KG_OE_V_NOT_MEMBER] = {"Not a member", 403, 10011, NULL,
+                            "You are not a member of this workspace."},
+    [KG_OE_V_PERMISSION] = {"Permission required", 403, 10012, NULL,
+                            "Your role does not grant the permission this operation requires."},
+    [KG_OE_V_APP_PERMISSION] = {"Application permission required", 403, 10013, NULL,
+                                "The application has not been granted the permission this "
+                                "operation requires."},
+    [KG_OE_V_OTHER_WORKSPACE] = {"Key of another workspace", 403, 10014, NULL,
+                                 "The API key belongs to another workspace."},
+    [KG_OE_V_RATE_LIMITED] = {"Too many requests", 429, 10015, NULL,
+                              "This credential is over its rate limit; retry after the number "
+                              "of seconds in Retry-After."},
+    [KG_OE_V_UNTRUSTED_PROXY] = {"Untrusted forwarder", 403, 10016, NULL,
+                                 "Forwarded headers are accepted only from trusted proxies."},
+    [KG_OE_V_BAD_URI] = {"Bad forwarded request", 400, 10017, NULL,
+                         "The forwarded method or path is missing, ambiguous or not canonical "
+                         "(no '..', '//', ';' or encoded dots and slashes)."},
+    [KG_OE_V_UNKNOWN_API] = {"Unknown API", 400, 10018, NULL,
+                             "The api parameter (or the server's default API) names no "
+                             "registered API."},
+    [KG_OE_V_AUDIENCE] = {"Wrong audience", 401, 10019, NULL,
+                          "The token was issued for another API."},
+    [KG_OE_V_UNAVAILABLE] = {"Service unavailable", 503, 10020, NULL,
+                             "The decision cannot be made right now (the store did not "
+                             "answer); retry shortly."},
     [KG_OE_UNAVAILABLE] = {"temporarily_unavailable", 503, 9000, NULL,
                            "The service is temporarily unavailable; retry shortly."},
     [KG_OE_SERVER_ERROR] = {"server_error", 500, 9001, NULL, "An internal error occurred."},

@@ -72,12 +72,18 @@ char *kg_metrics_render(struct kg_metrics *m)
                   "keygate_audit_commit_failures_total %llu\n"
                   "# TYPE keygate_audit_batch_max gauge\nkeygate_audit_batch_max %llu\n"
                   "# TYPE keygate_offloaded_requests_total counter\n"
-                  "keygate_offloaded_requests_total %llu\n",
+                  "keygate_offloaded_requests_total %llu\n"
+                  "# HELP keygate_verify_decisions_total /verify answers by outcome.\n"
+                  "# TYPE keygate_verify_decisions_total counter\n"
+                  "keygate_verify_decisions_total{outcome=\"allowed\"} %llu\n"
+                  "keygate_verify_decisions_total{outcome=\"denied\"} %llu\n",
                   (unsigned long long)atomic_load(&m->token_errors),
                   (unsigned long long)atomic_load(&m->audit_events),
                   (unsigned long long)atomic_load(&m->audit_batches),
                   (unsigned long long)atomic_load(&m->audit_failures),
                   (unsigned long long)atomic_load(&m->audit_batch_max),
-                  (unsigned long long)atomic_load(&m->offloaded));
+                  (unsigned long long)atomic_load(&m->offloaded),
+                  (unsigned long long)atomic_load(&m->verify_allowed),
+                  (unsigned long long)atomic_load(&m->verify_denied));
     return kg_buf_take(&b);
 }

@@ -25,6 +25,8 @@ struct kg_metrics {
     atomic_uint_fast64_t latency_sum_us;
     atomic_uint_fast64_t tokens[KG_GRANT_KINDS];
     atomic_uint_fast64_t token_errors;
+    atomic_uint_fast64_t verify_allowed;
+    atomic_uint_fast64_t verify_denied;
     atomic_uint_fast64_t audit_events;
     atomic_uint_fast64_t audit_batches;
     atomic_uint_fast64_t audit_failures;

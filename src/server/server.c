@@ -14,6 +14,7 @@
 #include "core/str.h"
 #include "oauth/keyring.h"
 #include "oauth/throttle.h"
+#include "verify/verify.h"
 #include "server/commit.h"
 
 void kg_config_defaults(struct kg_config *c)
@@ -27,6 +28,7 @@ void kg_config_defaults(struct kg_config *c)
     }
     c->refresh_grace_seconds = 10;
     c->refresh_lifetime = 90 * 24 * 3600;
+    kg_strlcpy(c->trusted_proxies, "127.0.0.0/8,::1/128", sizeof c->trusted_proxies);
 }
 
 static bool parse_hex_key(const char *hex, uint8_t key[32])
@@ -120,6 +122,7 @@ enum kg_rc kg_server_open(struct kg_server *s, struct kg_err *e)
     s->keys = kg_keyring_new(s->store, s->cfg.master_key);
     s->commit = kg_committer_new(s->store, &s->metrics);
     s->throttle = kg_throttle_new();
+    s->verifier = kg_verifier_new();
     return KG_OK;
 }
 
@@ -128,6 +131,8 @@ void kg_server_close(struct kg_server *s)
     kg_committer_free(s->commit);
     kg_keyring_free(s->keys);
     kg_throttle_free(s->throttle);
+    kg_verifier_free(s->verifier);
+    s->verifier = NULL;
     kg_store_close(s->store);
     s->commit = NULL;
     s->keys = NULL;

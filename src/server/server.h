@@ -24,12 +24,16 @@ struct kg_config {
     int threads;
     int refresh_grace_seconds;
     int64_t refresh_lifetime;
+    char trusted_proxies[512]; /* CIDRs whose forwarded headers /verify believes */
+    char default_api[264];     /* the API /verify decides for when no api parameter names one */
+    bool access_log;           /* one JSON line per request /verify allows */
     uint8_t master_key[32];
 };
 
 struct kg_keyring;
 struct kg_committer;
 struct kg_throttle;
+struct kg_verifier;
 
 struct kg_server {
     struct kg_config cfg;
@@ -37,6 +41,7 @@ struct kg_server {
     struct kg_keyring *keys;
     struct kg_committer *commit;
     struct kg_throttle *throttle;
+    struct kg_verifier *verifier;
     struct kg_metrics metrics;
 };
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  * A read-through cache in front of any store back end, for the configuration lookups every
  * token request makes (tenant, application, client secrets, API, application permissions,
- * tenant roles). Without it those are five or six store round trips per token; with it, one.
+ * tenant roles) and every /verify decision makes (API keys and subscription keys by hash,
+ * workspaces, memberships, roles, route policies). Without it those are several store round
+ * trips per request; with it, one (the stamp).
  *
  * Freshness: kg_store_sync, called once at the start of every request, reads the store's
  * config_stamp (bumped by the store on any change to what is cached, whoever made it: this
@@ -157,21 +159,84 @@ static enum kg_rc c_principal_roles(struct kg_store *s, const char *tenant_id,
     CACHED_RECORD(key, w, cache_of(s)->inner->principal_roles(s, tenant_id, principal, out));
 }
 
+/* The common shape of a cached list lookup (an owned array of *n records). */
+#define CACHED_LIST(key, out, n, call)                                                             \
+    do {                                                                                           \
+        enum kg_rc rc_;                                                                            \
+        int64_t stamp_;                                                                            \
+        if (hit(s, (key), (out), 0, (n), &rc_, &stamp_)) {                                         \
+            return rc_;                                                                            \
+        }                                                                                          \
+        rc_ = (call);                                                                              \
+        if (rc_ == KG_OK) {                                                                        \
+            remember(s, (key), *(out), *(n) * sizeof **(out), *(n), rc_, stamp_);                  \
+        }                                                                                          \
+        return rc_;                                                                                \
+    } while (0)
+
 static enum kg_rc c_secret_list(struct kg_store *s, const char *client_id,
                                 struct kg_secret_rec **out, size_t *n)
 {
     char key[KG_ID + 8];
     snprintf(key, sizeof key, "s|%s", client_id);
-    enum kg_rc rc;
-    int64_t stamp;
-    if (hit(s, key, out, 0, n, &rc, &stamp)) {
-        return rc;
-    }
-    rc = cache_of(s)->inner->secret_list(s, client_id, out, n);
-    if (rc == KG_OK) {
-        remember(s, key, *out, *n * sizeof **out, *n, rc, stamp);
-    }
-    return rc;
+    CACHED_LIST(key, out, n, cache_of(s)->inner->secret_list(s, client_id, out, n));
+}
+
+/* ---- enforcement: what every /verify decision reads ---- */
+
+static enum kg_rc c_apikey_by_hash(struct kg_store *s, const char *hash, struct kg_api_key *out)
+{
+    char key[KG_HASH_HEX + 8];
+    snprintf(key, sizeof key, "k|%s", hash);
+    CACHED_RECORD(key, out, cache_of(s)->inner->apikey_by_hash(s, hash, out));
+}
+
+static enum kg_rc c_subscription_by_hash(struct kg_store *s, const char *hash,
+                                         struct kg_subscription *out)
+{
+    char key[KG_HASH_HEX + 8];
+    snprintf(key, sizeof key, "u|%s", hash);
+    CACHED_RECORD(key, out, cache_of(s)->inner->subscription_by_hash(s, hash, out));
+}
+
+static enum kg_rc c_workspace_get(struct kg_store *s, const char *tenant_id, const char *id_or_name,
+                                  struct kg_workspace *out)
+{
+    char key[KG_ID + KG_NAME + 8];
+    snprintf(key, sizeof key, "w|%s|%s", tenant_id, id_or_name);
+    CACHED_RECORD(key, out, cache_of(s)->inner->workspace_get(s, tenant_id, id_or_name, out));
+}
+
+static enum kg_rc c_member_role(struct kg_store *s, const char *tenant_id, const char *workspace_id,
+                                const char *principal_id, struct kg_role *out)
+{
+    char key[3 * KG_ID + 8];
+    snprintf(key, sizeof key, "m|%s|%s|%s", tenant_id, workspace_id, principal_id);
+    CACHED_RECORD(key, out,
+                  cache_of(s)->inner->member_role(s, tenant_id, workspace_id, principal_id, out));
+}
+
+static enum kg_rc c_role_by_id(struct kg_store *s, const char *tenant_id, const char *id,
+                               struct kg_role *out)
+{
+    char key[2 * KG_ID + 8];
+    snprintf(key, sizeof key, "o|%s|%s", tenant_id, id);
+    CACHED_RECORD(key, out, cache_of(s)->inner->role_by_id(s, tenant_id, id, out));
+}
+
+static enum kg_rc c_roles_list(struct kg_store *s, const char *tenant_id, struct kg_role **out,
+                               size_t *n)
+{
+    char key[KG_ID + 8];
+    snprintf(key, sizeof key, "l|%s", tenant_id);
+    CACHED_LIST(key, out, n, cache_of(s)->inner->roles_list(s, tenant_id, out, n));
+}
+
+static enum kg_rc c_routes(struct kg_store *s, const char *api_id, struct kg_route **out, size_t *n)
+{
+    char key[KG_ID + 8];
+    snprintf(key, sizeof key, "x|%s", api_id);
+    CACHED_LIST(key, out, n, cache_of(s)->inner->routes(s, api_id, out, n));
 }
 
 static void c_sync(struct kg_store *s)
@@ -213,6 +278,13 @@ struct kg_store *kg_store_cache_new(struct kg_store *inner)
     c->ops.app_permissions = c_app_permissions;
     c->ops.principal_roles = c_principal_roles;
     c->ops.secret_list = c_secret_list;
+    c->ops.apikey_by_hash = c_apikey_by_hash;
+    c->ops.subscription_by_hash = c_subscription_by_hash;
+    c->ops.workspace_get = c_workspace_get;
+    c->ops.member_role = c_member_role;
+    c->ops.role_by_id = c_role_by_id;
+    c->ops.roles_list = c_roles_list;
+    c->ops.routes = c_routes;
     c->ops.sync = c_sync;
     c->ops.close = c_close;
     pthread_mutex_init(&c->mu, NULL);
@@ -227,4 +299,17 @@ void kg_store_sync(struct kg_store *s)
     if (s->ops->sync) {
         s->ops->sync(s);
     }
+}
+
+bool kg_store_stamp(struct kg_store *s, int64_t *out)
+{
+    struct kg_store_cache *c = s->cache;
+    if (!c) {
+        return false;
+    }
+    pthread_mutex_lock(&c->mu);
+    bool ok = c->valid;
+    *out = c->stamp;
+    pthread_mutex_unlock(&c->mu);
+    return ok;
 }

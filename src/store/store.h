@@ -44,6 +44,7 @@ struct kg_api {
     bool require_subscription_key;
     char tenant_header[64];
     int64_t created_at;
+    int64_t rate_limit; /* requests per second per credential at /verify; 0 = none */
 };
 
 struct kg_app {
@@ -116,6 +117,58 @@ struct kg_refresh {
     int64_t revoked_at; /* family revoked */
     uint8_t *grace;     /* owned: the successor response sealed under this token, or NULL */
     size_t grace_len;
+};
+
+/* Enforcement (SPEC 2, 6). */
+struct kg_workspace {
+    char id[KG_ID];
+    char tenant_id[KG_ID];
+    char name[KG_NAME];
+    int64_t created_at;
+};
+
+struct kg_member {
+    char workspace_id[KG_ID];
+    char tenant_id[KG_ID];
+    char principal_id[KG_ID]; /* a user's oid or a service principal's oid */
+    char principal_type[8];   /* user | app */
+    char role_id[KG_ID];
+};
+
+/* An API key (SPEC 2): belongs to one workspace, carries one role; stored as its hash. */
+struct kg_api_key {
+    char id[KG_ID];
+    char tenant_id[KG_ID];
+    char workspace_id[KG_ID];
+    char name[KG_NAME];
+    char role_id[KG_ID];
+    char hash[KG_HASH_HEX];
+    char hint[16];
+    char created_by[KG_NAME];
+    int64_t created_at;
+    int64_t expires_at; /* 0 = never */
+    int64_t revoked_at; /* 0 = live; else invalid from then on (a rotation sets a future time) */
+    int64_t last_used_at;
+    int64_t rate_limit; /* 0 = the API's */
+};
+
+struct kg_subscription {
+    char id[KG_ID];
+    char tenant_id[KG_ID];
+    char api_id[KG_ID];
+    char name[KG_NAME];
+    char primary_hash[KG_HASH_HEX];
+    char secondary_hash[KG_HASH_HEX];
+    int64_t created_at;
+};
+
+/* A route policy of an API (SPEC 6.3 rule 4), tried in position order. */
+struct kg_route {
+    char method[16]; /* GET, POST, ... or * */
+    char pattern[256];
+    char permission[128];
+    char workspace_param[64]; /* "" if the route names no workspace */
+    int64_t position;
 };
 
 /* A browser session (SPEC 5): the cookie value is a secret, stored as its hash. */
@@ -256,6 +309,41 @@ struct kg_store_ops {
                              int64_t expires_at);
     /* KG_OK if revoked, KG_ERR_NOT_FOUND if not. */
     enum kg_rc (*jti_revoked)(struct kg_store *s, const char *jti);
+    /* Enforcement. */
+    enum kg_rc (*workspace_create)(struct kg_store *s, const struct kg_workspace *w);
+    enum kg_rc (*workspace_get)(struct kg_store *s, const char *tenant_id, const char *id_or_name,
+                                struct kg_workspace *out);
+    /* Adds a member or changes its role. */
+    enum kg_rc (*member_put)(struct kg_store *s, const struct kg_member *m);
+    /* The role a principal holds in a workspace; KG_ERR_NOT_FOUND if not a member. */
+    enum kg_rc (*member_role)(struct kg_store *s, const char *tenant_id, const char *workspace_id,
+                              const char *principal_id, struct kg_role *out);
+    enum kg_rc (*role_by_id)(struct kg_store *s, const char *tenant_id, const char *id,
+                             struct kg_role *out);
+    enum kg_rc (*roles_list)(struct kg_store *s, const char *tenant_id, struct kg_role **out,
+                             size_t *n);
+    enum kg_rc (*apikey_create)(struct kg_store *s, const struct kg_api_key *k);
+    enum kg_rc (*apikey_by_hash)(struct kg_store *s, const char *hash, struct kg_api_key *out);
+    enum kg_rc (*apikey_get)(struct kg_store *s, const char *tenant_id, const char *id,
+                             struct kg_api_key *out);
+    enum kg_rc (*apikey_list)(struct kg_store *s, const char *tenant_id, const char *workspace_id,
+                              struct kg_api_key **out, size_t *n);
+    enum kg_rc (*apikey_revoke)(struct kg_store *s, const char *tenant_id, const char *id,
+                                int64_t now);
+    /* Inserts next and revokes old from old_until on (now for no overlap), in one transaction. */
+    enum kg_rc (*apikey_rotate)(struct kg_store *s, const char *tenant_id, const char *old_id,
+                                const struct kg_api_key *next, int64_t old_until);
+    /* Records last use (callers do it at most once a minute per key). */
+    enum kg_rc (*apikey_touch)(struct kg_store *s, const char *id, int64_t now);
+    enum kg_rc (*subscription_create)(struct kg_store *s, const struct kg_subscription *x);
+    /* The subscription whose primary or secondary key has this hash. */
+    enum kg_rc (*subscription_by_hash)(struct kg_store *s, const char *hash,
+                                       struct kg_subscription *out);
+    enum kg_rc (*subscription_regenerate)(struct kg_store *s, const char *tenant_id, const char *id,
+                                          bool primary, const char *hash);
+    enum kg_rc (*route_add)(struct kg_store *s, const char *api_id, const struct kg_route *r);
+    /* The API's routes in order (owned array). */
+    enum kg_rc (*routes)(struct kg_store *s, const char *api_id, struct kg_route **out, size_t *n);
     /* Sessions: created at sign-in, looked up by cookie hash, ended at logout. */
     enum kg_rc (*session_create)(struct kg_store *s, const struct kg_session *x);
     enum kg_rc (*session_get)(struct kg_store *s, const char *hash, struct kg_session *out);
@@ -323,5 +411,8 @@ enum kg_rc kg_store_sqlite_open(const char *path, struct kg_store **out, struct 
 struct kg_store *kg_store_cache_new(struct kg_store *inner);
 /* Revalidates a caching store; a no-op for others. */
 void kg_store_sync(struct kg_store *s);
+/* The config stamp the cache is at (read at the last sync); false if there is no valid one, in
+ * which case nothing derived from the store may be reused. */
+bool kg_store_stamp(struct kg_store *s, int64_t *out);
 
 #endif

@@ -25,6 +25,9 @@ typedef void (*kg_lite_reader)(sqlite3_stmt *, void *);
 enum kg_rc kg_lite_exec1(struct kg_store *s, const struct kg_lite_q *q, const char *fmt, ...);
 enum kg_rc kg_lite_get1(struct kg_store *s, const struct kg_lite_q *q, kg_lite_reader reader,
                         void *out, const char *fmt, ...);
+/* Every row, each read by reader into an element of size bytes of a new array (owned). */
+enum kg_rc kg_lite_list(struct kg_store *s, const struct kg_lite_q *q, size_t size,
+                        kg_lite_reader reader, void **out, size_t *n, const char *fmt, ...);
 /* Space-separated values of column 0 over every row into out[KG_LIST]. */
 enum kg_rc kg_lite_join1(struct kg_store *s, const struct kg_lite_q *q, char out[KG_LIST],
                          const char *fmt, ...);
@@ -42,7 +45,11 @@ enum kg_rc kg_lite_end(struct kg_store *s, struct conn *c, enum kg_rc rc);
 void kg_lite_col(sqlite3_stmt *st, int i, char *dst, size_t size);
 int64_t kg_lite_icol(sqlite3_stmt *st, int i);
 
-/* Fills the sign-in entries of ops (signin.c). */
+/* A role row: id, tenant_id, name, permissions, builtin. */
+void kg_lite_read_role(sqlite3_stmt *st, void *out);
+
+/* Fill their entries of ops: signin.c and enforce.c. */
 void kg_lite_signin_ops(struct kg_store_ops *ops);
+void kg_lite_enforce_ops(struct kg_store_ops *ops);
 
 #endif

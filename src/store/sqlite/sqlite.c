@@ -10,9 +10,6 @@
  * serialised by SQLite (BEGIN IMMEDIATE + busy timeout), which also covers the CLI writing to the
  * same file while a server runs. Schema changes are numbered migrations (migrations/sqlite/),
  * each applied in its own transaction. */
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -75,7 +72,7 @@ enum q {
 #define TENANT_COLS "id, name, display_name, signing_alg, token_lifetime, created_at"
 #define API_COLS                                                                                   \
     "id, identifier, name, permissions, scopes, require_caller_id, "                               \
-    "require_subscription_key, tenant_header, created_at"
+    "require_subscription_key, tenant_header, created_at, rate_limit"
 #define APP_COLS                                                                                   \
     "client_id, tenant_id, name, is_public, auth_method, grants, redirect_uris, "                  \
     "sp_oid, token_lifetime, created_at"
@@ -95,7 +92,7 @@ static const char *const SQL[Q_COUNT] = {
     [Q_TENANT_INS] = "INSERT INTO tenants (" TENANT_COLS ") VALUES (?,?,?,?,?,?)",
     [Q_TENANT_GET] = "SELECT " TENANT_COLS " FROM tenants WHERE id = ? OR name = ?",
     [Q_TENANT_LIST] = "SELECT " TENANT_COLS " FROM tenants ORDER BY name",
-    [Q_API_INS] = "INSERT INTO apis (" API_COLS ") VALUES (?,?,?,?,?,?,?,?,?)",
+    [Q_API_INS] = "INSERT INTO apis (" API_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?)",
     [Q_API_GET] = "SELECT " API_COLS " FROM apis WHERE identifier = ?",
     [Q_API_LIST] = "SELECT " API_COLS " FROM apis ORDER BY identifier",
     [Q_APP_INS] = "INSERT INTO applications (" APP_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -178,12 +175,6 @@ struct lite {
     char *path;
     pthread_mutex_t mu;
     struct conn *free_list;
-    /* The WAL-index header of keygate.db, mapped read-only (see op_config_stamp). */
-    const volatile uint32_t *wal_index;
-    size_t wal_index_len;
-    uint32_t seen_change; /* iChange when stamp was read (under mu) */
-    int64_t stamp;
-    bool have_stamp;
 };
 
 static enum kg_rc conn_open(const char *path, struct conn **out)
@@ -557,6 +548,7 @@ static void read_api(sqlite3_stmt *st, struct kg_api *a)
     a->require_subscription_key = icol(st, 6) != 0;
     col(st, 7, a->tenant_header, sizeof a->tenant_header);
     a->created_at = icol(st, 8);
+    a->rate_limit = icol(st, 9);
 }
 
 static void read_app(sqlite3_stmt *st, struct kg_app *a)
@@ -649,17 +641,13 @@ static void read_audit(sqlite3_stmt *st, struct kg_audit *a)
 }
 
 /* Collects every row of a query into an array of records of size sz read by reader. */
-static enum kg_rc collect(struct conn *c, enum q q, size_t sz, reader_fn reader, void **out,
-                          size_t *n, const char *fmt, ...)
+static enum kg_rc collect_stv(sqlite3_stmt *st, size_t sz, reader_fn reader, void **out, size_t *n,
+                              const char *fmt, va_list ap)
 {
-    sqlite3_stmt *st = stmt(c, q);
     if (!st) {
         return KG_ERR_STORE;
     }
-    va_list ap;
-    va_start(ap, fmt);
     bindv(st, fmt, ap);
-    va_end(ap);
     size_t cap = 8, cnt = 0;
     char *arr = kg_malloc(cap * sz);
     int r;
@@ -679,6 +667,28 @@ static enum kg_rc collect(struct conn *c, enum q q, size_t sz, reader_fn reader,
     *out = arr;
     *n = cnt;
     return KG_OK;
+}
+
+static enum kg_rc collect(struct conn *c, enum q q, size_t sz, reader_fn reader, void **out,
+                          size_t *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum kg_rc rc = collect_stv(stmt(c, q), sz, reader, out, n, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+enum kg_rc kg_lite_list(struct kg_store *s, const struct kg_lite_q *q, size_t size,
+                        kg_lite_reader reader, void **out, size_t *n, const char *fmt, ...)
+{
+    WITH_CONN(s, c);
+    va_list ap;
+    va_start(ap, fmt);
+    enum kg_rc rc = collect_stv(ext_stmt(c, q), size, reader, out, n, fmt, ap);
+    va_end(ap);
+    release(s, c);
+    return rc;
 }
 
 /* Joins the first column of every row with spaces into out[KG_LIST]. */
@@ -748,55 +758,14 @@ static void read_stamp(sqlite3_stmt *st, void *out)
     *(int64_t *)out = icol(st, 0);
 }
 
-/* The stamp is one SQL read, once per request. It is skipped when nothing at all was written to
- * keygate.db since the last read: the WAL-index header (walformat.html, "The WAL-Index Header")
- * holds iChange at byte 8, a counter every write transaction on the database increments, in
- * shared memory that every process using the database maps. It is read before the stamp, so a
- * write that lands in between only causes one more read later. Audit events live in another
- * file and never move it. */
+/* The stamp is one SQL read, once per request (a point read of a one-row table on a pooled
+ * connection). An earlier version skipped it while the WAL-index header's change counter (a
+ * read-only mmap of keygate.db-shm) had not moved; under some sequences of processes opening
+ * and closing the database that mapping stopped seeing changes, and a revoked key stayed
+ * cached, so the read is made every time. */
 static enum kg_rc op_config_stamp(struct kg_store *s, int64_t *out)
 {
-    struct lite *l = s->impl;
-    uint32_t change = 0;
-    if (l->wal_index) {
-        change = __atomic_load_n(&l->wal_index[2], __ATOMIC_ACQUIRE);
-        pthread_mutex_lock(&l->mu);
-        bool fresh = l->have_stamp && l->seen_change == change;
-        *out = l->stamp;
-        pthread_mutex_unlock(&l->mu);
-        if (fresh) {
-            return KG_OK;
-        }
-    }
-    enum kg_rc rc = get1(s, Q_STAMP, read_stamp, out, "");
-    if (rc == KG_OK && l->wal_index) {
-        pthread_mutex_lock(&l->mu);
-        l->seen_change = change;
-        l->stamp = *out;
-        l->have_stamp = true;
-        pthread_mutex_unlock(&l->mu);
-    }
-    return rc;
-}
-
-/* Maps the WAL-index header read-only; without it every stamp is read with SQL. */
-static void map_wal_index(struct lite *l)
-{
-    char shm[4200];
-    snprintf(shm, sizeof shm, "%s-shm", l->path);
-    int fd = open(shm, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return;
-    }
-    struct stat st;
-    if (fstat(fd, &st) == 0 && st.st_size >= 4096) {
-        void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
-        if (p != MAP_FAILED) {
-            l->wal_index = p;
-            l->wal_index_len = 4096;
-        }
-    }
-    close(fd);
+    return get1(s, Q_STAMP, read_stamp, out, "");
 }
 
 static enum kg_rc key_insert(struct conn *c, const struct kg_signing_key *k)
@@ -850,9 +819,9 @@ static enum kg_rc op_tenant_list(struct kg_store *s, struct kg_tenant **out, siz
 
 static enum kg_rc op_api_create(struct kg_store *s, const struct kg_api *a)
 {
-    return exec1(s, Q_API_INS, "sssssiisi", a->id, a->identifier, a->name, a->permissions,
+    return exec1(s, Q_API_INS, "sssssiisii", a->id, a->identifier, a->name, a->permissions,
                  a->scopes, (int64_t)a->require_caller_id, (int64_t)a->require_subscription_key,
-                 a->tenant_header, a->created_at);
+                 a->tenant_header, a->created_at, a->rate_limit);
 }
 
 static enum kg_rc op_api_get(struct kg_store *s, const char *identifier, struct kg_api *out)
@@ -976,8 +945,9 @@ static enum kg_rc op_role_create(struct kg_store *s, const struct kg_role *r)
                  (int64_t)r->builtin);
 }
 
-static void read_role(sqlite3_stmt *st, struct kg_role *r)
+void kg_lite_read_role(sqlite3_stmt *st, void *out)
 {
+    struct kg_role *r = out;
     memset(r, 0, sizeof *r);
     col(st, 0, r->id, sizeof r->id);
     col(st, 1, r->tenant_id, sizeof r->tenant_id);
@@ -989,7 +959,7 @@ static void read_role(sqlite3_stmt *st, struct kg_role *r)
 static enum kg_rc op_role_get(struct kg_store *s, const char *tenant_id, const char *name,
                               struct kg_role *out)
 {
-    return get1(s, Q_ROLE_GET, (reader_fn)read_role, out, "ss", tenant_id, name);
+    return get1(s, Q_ROLE_GET, kg_lite_read_role, out, "ss", tenant_id, name);
 }
 
 static enum kg_rc op_role_assign(struct kg_store *s, const char *tenant_id, const char *principal,
@@ -1153,9 +1123,6 @@ static void op_close(struct kg_store *s)
         l->free_list = c->next;
         conn_close(c);
     }
-    if (l->wal_index) {
-        munmap((void *)(uintptr_t)l->wal_index, l->wal_index_len);
-    }
     pthread_mutex_destroy(&l->mu);
     free(l->path);
     free(l);
@@ -1208,6 +1175,7 @@ static void ops_init(void)
 {
     ops_all = OPS;
     kg_lite_signin_ops(&ops_all);
+    kg_lite_enforce_ops(&ops_all);
 }
 
 /* Applies every migration newer than the stored version, each in its own IMMEDIATE
@@ -1272,8 +1240,7 @@ enum kg_rc kg_store_sqlite_open(const char *path, struct kg_store **out, struct 
     struct lite *l = kg_calloc(1, sizeof *l);
     l->path = kg_strdup(path);
     pthread_mutex_init(&l->mu, NULL);
-    l->free_list = c; /* stays open: it keeps the -shm mapping alive */
-    map_wal_index(l);
+    l->free_list = c;
     struct kg_store *s = kg_calloc(1, sizeof *s);
     pthread_once(&ops_once, ops_init);
     s->ops = &ops_all;
