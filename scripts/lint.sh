@@ -27,5 +27,7 @@ if command -v clang-format >/dev/null; then
         fail=1
     fi
 fi
+# SQL binding formats against their arguments (varargs the compiler cannot check)
+/usr/bin/python3 scripts/check_binds.py || fail=1
 [ $fail -eq 0 ] && echo "lint: ok"
 exit $fail

@@ -210,6 +210,9 @@ static int audit_list(struct kg_cli *c, const struct kg_args *a)
         kg_json_set_str(j, "client_ip", ev[i].client_ip);
         kg_json_set_str(j, "trace_id", ev[i].trace_id);
         kg_json_set_str(j, "detail", ev[i].detail);
+        kg_json_set_int(j, "seq", ev[i].seq);
+        kg_json_set_str(j, "prev_hash", ev[i].prev_hash);
+        kg_json_set_str(j, "hash", ev[i].hash);
         kg_json_arr_add(arr, j);
         kg_buf_printf(&text, "%lld %s %s:%s %s %s\n", (long long)ev[i].time_ms, ev[i].action,
                       ev[i].actor_type, ev[i].actor_id, ev[i].target, ev[i].outcome);
@@ -220,10 +223,47 @@ static int audit_list(struct kg_cli *c, const struct kg_args *a)
     return r;
 }
 
+/* keygate audit verify --tenant T: walks the tenant's hash chain. Exit 1 if it is broken. */
+static int audit_verify(struct kg_cli *c, const struct kg_args *a)
+{
+    struct kg_tenant t;
+    if (!kg_cli_tenant(c, a, &t)) {
+        return 1;
+    }
+    int64_t count = 0, bad = 0;
+    char head[KG_HASH_HEX];
+    enum kg_rc rc = c->store->ops->audit_verify(c->store, t.id, &count, &bad, head);
+    if (rc != KG_OK && rc != KG_ERR_INVALID) {
+        return kg_cli_fail("cannot read the audit trail");
+    }
+    struct kg_json *j = kg_json_obj();
+    kg_json_set_bool(j, "intact", rc == KG_OK);
+    kg_json_set_int(j, "events", count);
+    kg_json_set_str(j, "head", head);
+    if (rc) {
+        kg_json_set_int(j, "first_bad_seq", bad);
+    }
+    char text[300];
+    if (rc) {
+        snprintf(text, sizeof text,
+                 "BROKEN: event %lld was edited, moved, or follows a removed "
+                 "one (%lld events checked)\n",
+                 (long long)bad, (long long)count);
+    } else {
+        snprintf(text, sizeof text, "intact: %lld events; head %s\n", (long long)count, head);
+    }
+    kg_cli_print(c, j, text);
+    return rc ? 1 : 0;
+}
+
 int kg_cmd_audit(int argc, char **argv)
 {
-    if (argc < 3 || strcmp(argv[2], "list") != 0) {
-        return kg_cli_fail("usage: keygate audit list --tenant T [--since 1h] [--limit N]");
+    if (argc >= 3 && strcmp(argv[2], "list") == 0) {
+        return kg_cli_run(argc, argv, "tenant= since= limit=", audit_list);
     }
-    return kg_cli_run(argc, argv, "tenant= since= limit=", audit_list);
+    if (argc >= 3 && strcmp(argv[2], "verify") == 0) {
+        return kg_cli_run(argc, argv, "tenant=", audit_verify);
+    }
+    return kg_cli_fail("usage: keygate audit list --tenant T [--since 1h] [--limit N] | "
+                       "audit verify --tenant T");
 }

@@ -66,3 +66,28 @@ void kg_store_hash_secret(const char *secret, size_t n, char out[KG_HASH_HEX])
     kg_sha256(secret, n, h);
     kg_hex_encode(h, sizeof h, out);
 }
+
+static void field(struct kg_buf *b, const char *v)
+{
+    kg_buf_printf(b, "%zu:%s\n", strlen(v), v);
+}
+
+void kg_audit_hash(const char *prev, const struct kg_audit *ev, char out[KG_HASH_HEX])
+{
+    struct kg_buf b;
+    kg_buf_init(&b, 8192);
+    kg_buf_printf(&b, "keygate-audit-v1\n%lld\n", (long long)ev->time_ms);
+    field(&b, prev);
+    field(&b, ev->tenant_id);
+    field(&b, ev->actor_type);
+    field(&b, ev->actor_id);
+    field(&b, ev->caller_id);
+    field(&b, ev->action);
+    field(&b, ev->target);
+    field(&b, ev->outcome);
+    field(&b, ev->client_ip);
+    field(&b, ev->trace_id);
+    field(&b, ev->detail);
+    kg_store_hash_secret(b.p, b.n, out);
+    kg_buf_free(&b);
+}

@@ -238,6 +238,11 @@ struct kg_audit {
     char client_ip[48];
     char trace_id[36];
     char detail[256];
+    /* The chain (set by the store on append): hash = SHA-256 over prev_hash and every field
+     * above (kg_audit_hash); prev_hash is the hash of the tenant's previous event. */
+    char prev_hash[KG_HASH_HEX];
+    char hash[KG_HASH_HEX];
+    int64_t seq;
 };
 
 struct kg_store;
@@ -381,6 +386,11 @@ struct kg_store_ops {
     enum kg_rc (*audit_append)(struct kg_store *s, const struct kg_audit *ev, size_t n);
     enum kg_rc (*audit_list)(struct kg_store *s, const char *tenant_id, int64_t since_ms,
                              size_t limit, struct kg_audit **out, size_t *n);
+    /* Walks the tenant's chain: *count events checked; KG_OK if intact, else KG_ERR_INVALID
+     * with *bad_seq the first event that was edited, removed before, or moved. head receives the
+     * newest hash (to be recorded elsewhere: a removed tail is only visible against it). */
+    enum kg_rc (*audit_verify)(struct kg_store *s, const char *tenant_id, int64_t *count,
+                               int64_t *bad_seq, char head[KG_HASH_HEX]);
 };
 
 struct kg_store_cache;
@@ -399,6 +409,10 @@ void kg_store_close(struct kg_store *s);
 void kg_signing_key_clear(struct kg_signing_key *k);
 void kg_refresh_clear(struct kg_refresh *r);
 void kg_signing_keys_free(struct kg_signing_key *k, size_t n);
+
+/* The chained hash of an audit event after prev (SPEC: every event carries the hash of the
+ * previous one): SHA-256 over a version label, prev and each field length-prefixed. */
+void kg_audit_hash(const char *prev, const struct kg_audit *ev, char out[KG_HASH_HEX]);
 
 /* Hex SHA-256 of a secret, the only form in which secrets are stored (SPEC 9). */
 void kg_store_hash_secret(const char *secret, size_t n, char out[KG_HASH_HEX]);

@@ -61,6 +61,8 @@ enum q {
     Q_JTI_GET,
     Q_AUDIT_INS,
     Q_AUDIT_LIST,
+    Q_AUDIT_LAST,
+    Q_AUDIT_CHAIN,
     Q_STAMP,
     Q_BEGIN,
     Q_COMMIT,
@@ -86,7 +88,7 @@ enum q {
     "t.used_at, f.revoked_at, t.grace"
 #define AUDIT_COLS                                                                                 \
     "time_ms, tenant_id, actor_type, actor_id, caller_id, action, target, "                        \
-    "outcome, client_ip, trace_id, detail"
+    "outcome, client_ip, trace_id, detail, prev_hash, hash"
 
 static const char *const SQL[Q_COUNT] = {
     [Q_TENANT_INS] = "INSERT INTO tenants (" TENANT_COLS ") VALUES (?,?,?,?,?,?)",
@@ -144,9 +146,13 @@ static const char *const SQL[Q_COUNT] = {
                   "ON CONFLICT DO NOTHING",
     [Q_JTI_GET] = "SELECT 1 FROM revoked_jti WHERE jti = ?",
     [Q_AUDIT_INS] =
-        "INSERT INTO audit.audit_events (" AUDIT_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-    [Q_AUDIT_LIST] = "SELECT " AUDIT_COLS " FROM audit.audit_events WHERE tenant_id = ? AND "
+        "INSERT INTO audit.audit_events (" AUDIT_COLS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [Q_AUDIT_LIST] = "SELECT " AUDIT_COLS ", seq FROM audit.audit_events WHERE tenant_id = ? AND "
                      "time_ms >= ? ORDER BY seq LIMIT ?",
+    [Q_AUDIT_LAST] = "SELECT hash FROM audit.audit_events WHERE tenant_id = ? ORDER BY seq DESC "
+                     "LIMIT 1",
+    [Q_AUDIT_CHAIN] = "SELECT " AUDIT_COLS ", seq FROM audit.audit_events WHERE tenant_id = ? "
+                      "AND seq > ? ORDER BY seq LIMIT 1000",
     [Q_STAMP] = "SELECT v FROM config_stamp",
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_COMMIT] = "COMMIT",
@@ -154,15 +160,36 @@ static const char *const SQL[Q_COUNT] = {
     [Q_PING] = "SELECT 1",
 };
 
-/* The audit file's schema: append-only, so it needs no migrations beyond IF NOT EXISTS. */
+/* The audit file's schema: append-only, so it needs no migrations beyond IF NOT EXISTS (and
+ * the two chain columns, added to files made before them: see audit_upgrade). */
 #define AUDIT_SCHEMA                                                                               \
     "CREATE TABLE IF NOT EXISTS audit.audit_events (seq INTEGER PRIMARY KEY, "                     \
     "time_ms INTEGER NOT NULL, tenant_id TEXT NOT NULL, actor_type TEXT NOT NULL, "                \
     "actor_id TEXT NOT NULL, caller_id TEXT NOT NULL, action TEXT NOT NULL, "                      \
     "target TEXT NOT NULL, outcome TEXT NOT NULL, client_ip TEXT NOT NULL, "                       \
-    "trace_id TEXT NOT NULL, detail TEXT NOT NULL); "                                              \
+    "trace_id TEXT NOT NULL, detail TEXT NOT NULL, prev_hash TEXT NOT NULL DEFAULT '', "           \
+    "hash TEXT NOT NULL DEFAULT ''); "                                                             \
     "CREATE INDEX IF NOT EXISTS audit.audit_events_tenant_time ON "                                \
     "audit_events(tenant_id, time_ms);"
+
+#define AUDIT_CHAIN_INDEX                                                                          \
+    "CREATE INDEX IF NOT EXISTS audit.audit_events_tenant_seq ON audit_events(tenant_id, seq);"
+
+/* Adds the chain columns to an audit file made before them (its events stay unchained). */
+static int audit_upgrade(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT hash FROM audit.audit_events LIMIT 0", -1, &st, NULL) ==
+        SQLITE_OK) {
+        sqlite3_finalize(st);
+        return sqlite3_exec(db, AUDIT_CHAIN_INDEX, NULL, NULL, NULL);
+    }
+    return sqlite3_exec(db,
+                        "ALTER TABLE audit.audit_events ADD COLUMN prev_hash TEXT NOT NULL "
+                        "DEFAULT ''; ALTER TABLE audit.audit_events ADD COLUMN hash TEXT NOT NULL "
+                        "DEFAULT ''; " AUDIT_CHAIN_INDEX,
+                        NULL, NULL, NULL);
+}
 
 struct conn {
     sqlite3 *db;
@@ -201,7 +228,8 @@ static enum kg_rc conn_open(const char *path, struct conn **out)
     const char *pragmas = "PRAGMA main.journal_mode=WAL; PRAGMA main.synchronous=FULL; "
                           "PRAGMA audit.journal_mode=WAL; PRAGMA audit.synchronous=FULL; "
                           "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; " AUDIT_SCHEMA;
-    if (ar != SQLITE_OK || sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+    if (ar != SQLITE_OK || sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
+        audit_upgrade(c->db) != SQLITE_OK) {
         kg_log(KG_LOG_ERROR, NULL, "store.pragma_failed", "error", sqlite3_errmsg(c->db), NULL);
         sqlite3_close(c->db);
         free(c);
@@ -429,6 +457,15 @@ static enum kg_rc get_stv(struct conn *c, sqlite3_stmt *st, reader_fn reader, vo
     return rc;
 }
 
+static enum kg_rc get_q(struct conn *c, enum q q, reader_fn reader, void *out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum kg_rc rc = get_stv(c, stmt(c, q), reader, out, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 static enum kg_rc get1(struct kg_store *s, enum q q, reader_fn reader, void *out, const char *fmt,
                        ...)
 {
@@ -638,6 +675,14 @@ static void read_audit(sqlite3_stmt *st, struct kg_audit *a)
     col(st, 8, a->client_ip, sizeof a->client_ip);
     col(st, 9, a->trace_id, sizeof a->trace_id);
     col(st, 10, a->detail, sizeof a->detail);
+    col(st, 11, a->prev_hash, sizeof a->prev_hash);
+    col(st, 12, a->hash, sizeof a->hash);
+    a->seq = icol(st, 13);
+}
+
+static void read_hash(sqlite3_stmt *st, void *out)
+{
+    col(st, 0, out, KG_HASH_HEX);
 }
 
 /* Collects every row of a query into an array of records of size sz read by reader. */
@@ -851,7 +896,7 @@ static enum kg_rc op_app_create(struct kg_store *s, const struct kg_app *a,
     if (rc) {
         goto out;
     }
-    rc = exec_q(c, Q_APP_INS, "sssisssssii", a->client_id, a->tenant_id, a->name,
+    rc = exec_q(c, Q_APP_INS, "sssissssii", a->client_id, a->tenant_id, a->name,
                 (int64_t)a->is_public, a->auth_method, a->grants, a->redirect_uris, a->sp_oid,
                 a->token_lifetime, a->created_at);
     if (!rc && first) {
@@ -1093,11 +1138,20 @@ static enum kg_rc op_audit_append(struct kg_store *s, const struct kg_audit *ev,
     }
     for (size_t i = 0; !rc && i < n; i++) {
         const struct kg_audit *a = &ev[i];
-        rc = exec_q(c, Q_AUDIT_INS,
-                    "isssssssss"
-                    "s",
-                    a->time_ms, a->tenant_id, a->actor_type, a->actor_id, a->caller_id, a->action,
-                    a->target, a->outcome, a->client_ip, a->trace_id, a->detail);
+        /* the chain is extended inside the write transaction, so writers from several
+         * processes (servers, the CLI) still make one chain per tenant */
+        char prev[KG_HASH_HEX] = "", hash[KG_HASH_HEX];
+        rc = get_q(c, Q_AUDIT_LAST, read_hash, prev, "s", a->tenant_id);
+        rc = rc == KG_ERR_NOT_FOUND ? KG_OK : rc;
+        kg_audit_hash(prev, a, hash);
+        if (!rc) {
+            rc = exec_q(c, Q_AUDIT_INS,
+                        "isssssssss"
+                        "sss",
+                        a->time_ms, a->tenant_id, a->actor_type, a->actor_id, a->caller_id,
+                        a->action, a->target, a->outcome, a->client_ip, a->trace_id, a->detail,
+                        prev, hash);
+        }
     }
     rc = finish(c, rc);
 out:
@@ -1112,6 +1166,51 @@ static enum kg_rc op_audit_list(struct kg_store *s, const char *tenant_id, int64
     enum kg_rc rc = collect(c, Q_AUDIT_LIST, sizeof **out, (reader_fn)read_audit, (void **)out, n,
                             "sii", tenant_id, since_ms, (int64_t)limit);
     release(s, c);
+    return rc;
+}
+
+static enum kg_rc op_audit_verify(struct kg_store *s, const char *tenant_id, int64_t *count,
+                                  int64_t *bad_seq, char head[KG_HASH_HEX])
+{
+    WITH_CONN(s, c);
+    char prev[KG_HASH_HEX] = "";
+    int64_t after = -1;
+    enum kg_rc rc = KG_OK;
+    *count = 0;
+    *bad_seq = 0;
+    bool chained = false;
+    for (;;) {
+        struct kg_audit *ev = NULL;
+        size_t n = 0;
+        rc = collect(c, Q_AUDIT_CHAIN, sizeof *ev, (reader_fn)read_audit, (void **)&ev, &n, "si",
+                     tenant_id, after);
+        if (rc || n == 0) {
+            free(ev);
+            break;
+        }
+        for (size_t i = 0; i < n && !rc; i++) {
+            const struct kg_audit *a = &ev[i];
+            after = a->seq;
+            if (!chained && !a->hash[0] && !a->prev_hash[0]) {
+                continue; /* written before the chain existed */
+            }
+            chained = true;
+            char want[KG_HASH_HEX];
+            kg_audit_hash(prev, a, want);
+            (*count)++;
+            if (strcmp(a->prev_hash, prev) != 0 || strcmp(a->hash, want) != 0) {
+                *bad_seq = a->seq;
+                rc = KG_ERR_INVALID;
+            }
+            kg_strlcpy(prev, a->hash, sizeof prev);
+        }
+        free(ev);
+        if (rc) {
+            break;
+        }
+    }
+    release(s, c);
+    kg_strlcpy(head, prev, KG_HASH_HEX);
     return rc;
 }
 
@@ -1166,6 +1265,7 @@ static const struct kg_store_ops OPS = {
     .jti_revoked = op_jti_revoked,
     .audit_append = op_audit_append,
     .audit_list = op_audit_list,
+    .audit_verify = op_audit_verify,
 };
 
 static struct kg_store_ops ops_all;
