@@ -388,11 +388,7 @@ static bool api_rules(const struct kg_vreq *rq, const struct kg_api *api, struct
         if (!email_like(rq->caller_id)) {
             return deny(o, KG_OE_V_CALLER_ID, NULL);
         }
-        snprintf(o->id.caller, sizeof o->id.caller, "%.*s", (int)rq->caller_id.n, rq->caller_id.p);
         note(o, "caller: %s", o->id.caller);
-    } else if (rq->caller_id.p && email_like(rq->caller_id) &&
-               strcmp(o->id.principal_type, "user") != 0) {
-        snprintf(o->id.caller, sizeof o->id.caller, "%.*s", (int)rq->caller_id.n, rq->caller_id.p);
     }
     if (api->require_subscription_key) {
         struct kg_store *st = rq->srv->store;
@@ -639,6 +635,10 @@ void kg_verify(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_vres *
     memset(&key, 0, sizeof key);
     if (!credential(v, rq, &key, o)) {
         return;
+    }
+    /* seed 002: an application (or key) names the accountable person; a user is their own */
+    if (strcmp(o->id.principal_type, "user") != 0 && email_like(rq->caller_id)) {
+        snprintf(o->id.caller, sizeof o->id.caller, "%.*s", (int)rq->caller_id.n, rq->caller_id.p);
     }
     struct kg_route *routes = NULL;
     size_t nroutes = 0;
