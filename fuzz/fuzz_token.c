@@ -6,6 +6,9 @@
  * The first line of the input, if it starts with "Basic ", is sent as the Authorization header.
  * An input starting with "?" goes to the authorization endpoint instead, as its query string
  * (split on & and = as libmicrohttpd does), and one starting with "!" as a POSTed form there.
+ * One starting with "@" goes to /verify: its lines are request headers ("Name: value"); the
+ * store holds a workspace, an API key of it (kg_key_ + 43 'B' + checksum) and two routes. A
+ * /verify answer is 200 with identity headers or a problem with a keygate status.
  * Invariants: every token endpoint response is a complete JSON object with a status keygate
  * defines; every authorization endpoint response is a page, a redirect or a 405, and no "<kg"
  * from the input ever appears unescaped in a page. */
@@ -30,12 +33,12 @@
 static struct kg_server srv;
 static char dir[] = "/tmp/kg-fuzz-XXXXXX";
 
-/* kg_sec_ + 43 'A' + its checksum: a valid secret the seed corpus can use. */
-static void fixed_secret(char out[KG_SECRET_MAX])
+/* prefix + 43 times fill + its checksum: a valid secret the seed corpus can use. */
+static void fixed_secret_of(const char *prefix, char fill, char out[KG_SECRET_MAX])
 {
     char body[7 + KG_SECRET_BODY + 1];
-    snprintf(body, sizeof body, "kg_sec_%043d", 0);
-    memset(body + 7, 'A', KG_SECRET_BODY);
+    snprintf(body, sizeof body, "%s%043d", prefix, 0);
+    memset(body + 7, fill, KG_SECRET_BODY);
     uint8_t h[KG_SHA256_LEN];
     kg_sha256(body, strlen(body), h);
     char sum[KG_SECRET_CHECK + 1];
@@ -100,7 +103,7 @@ static void provision(void)
              "https://app.example/cb http://127.0.0.1/cb");
     snprintf(app.sp_oid, sizeof app.sp_oid, "44444444-4444-4444-8444-444444444444");
     char secret[KG_SECRET_MAX];
-    fixed_secret(secret);
+    fixed_secret_of("kg_sec_", 'A', secret);
     struct kg_secret_rec rec = {0};
     snprintf(rec.id, sizeof rec.id, "s1");
     snprintf(rec.client_id, sizeof rec.client_id, "%s", app.client_id);
@@ -111,6 +114,33 @@ static void provision(void)
         abort();
     }
     kg_signing_key_clear(&k);
+    struct kg_role role = {.builtin = true};
+    snprintf(role.id, sizeof role.id, "55555555-5555-4555-8555-555555555555");
+    snprintf(role.tenant_id, sizeof role.tenant_id, "%s", t.id);
+    snprintf(role.name, sizeof role.name, "Reader");
+    snprintf(role.permissions, sizeof role.permissions, "*:read");
+    struct kg_workspace w = {.created_at = 1};
+    snprintf(w.id, sizeof w.id, "66666666-6666-4666-8666-666666666666");
+    snprintf(w.tenant_id, sizeof w.tenant_id, "%s", t.id);
+    snprintf(w.name, sizeof w.name, "grid-1");
+    struct kg_api_key key = {.created_at = 1};
+    snprintf(key.id, sizeof key.id, "77777777-7777-4777-8777-777777777777");
+    snprintf(key.tenant_id, sizeof key.tenant_id, "%s", t.id);
+    snprintf(key.workspace_id, sizeof key.workspace_id, "%s", w.id);
+    snprintf(key.name, sizeof key.name, "k");
+    snprintf(key.role_id, sizeof key.role_id, "%s", role.id);
+    fixed_secret_of("kg_key_", 'B', secret);
+    kg_store_hash_secret(secret, strlen(secret), key.hash);
+    struct kg_route r1 = {
+        .method = "GET", .pattern = "/grids/{g}/x", .permission = "r:read", .workspace_param = "g"};
+    struct kg_route r2 = {.method = "*", .pattern = "/a/*", .permission = "r:read"};
+    if (s->ops->role_create(s, &role) || s->ops->workspace_create(s, &w) ||
+        s->ops->apikey_create(s, &key) || s->ops->route_add(s, api.id, &r1) ||
+        s->ops->route_add(s, api.id, &r2)) {
+        abort();
+    }
+    snprintf(srv.cfg.default_api, sizeof srv.cfg.default_api, "api://x");
+    snprintf(srv.cfg.trusted_proxies, sizeof srv.cfg.trusted_proxies, "127.0.0.0/8");
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -164,9 +194,53 @@ static void authorize(const uint8_t *data, size_t size)
     kg_resp_clear(&resp);
 }
 
+static void verify(const uint8_t *data, size_t size)
+{
+    static char buf[16384];
+    struct kg_req req = {0};
+    req.srv = &srv;
+    req.method = "GET";
+    req.path = KG_STR("/verify");
+    snprintf(req.peer, sizeof req.peer, "127.0.0.1");
+    snprintf(req.trace_id, sizeof req.trace_id, "fuzz");
+    memcpy(buf, data + 1, size - 1);
+    buf[size - 1] = '\0';
+    for (char *line = buf, *nl; line && req.nheaders < KG_MAX_HEADERS; line = nl) {
+        nl = strchr(line, '\n');
+        if (nl) {
+            *nl++ = '\0';
+        }
+        char *colon = strchr(line, ':');
+        if (colon) {
+            *colon = '\0';
+            req.headers[req.nheaders++] =
+                (struct kg_kv){kg_str_c(line), kg_str_c(colon[1] == ' ' ? colon + 2 : colon + 1)};
+        }
+    }
+    struct kg_resp resp = {0};
+    kg_dispatch(&req, &resp);
+    bool allowed = resp.status == 200 && !resp.body;
+    bool problem = resp.body && resp.content_type &&
+                   strcmp(resp.content_type, "application/problem+json") == 0 &&
+                   resp.status >= 400 && resp.status < 600;
+    if (!allowed && !problem) {
+        __builtin_trap();
+    }
+    for (size_t i = 0; i < resp.nheaders && !allowed; i++) {
+        if (strncmp(resp.headers[i].name, "X-Auth-", 7) == 0) {
+            __builtin_trap(); /* identity headers only on a 200 (SPEC 12.6) */
+        }
+    }
+    kg_resp_clear(&resp);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 16384) {
+        return 0;
+    }
+    if (size > 0 && data[0] == '@') {
+        verify(data, size);
         return 0;
     }
     if (size > 0 && (data[0] == '?' || data[0] == '!')) {

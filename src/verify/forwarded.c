@@ -135,7 +135,7 @@ static bool each(const char *list, bool (*fn)(int, const unsigned char *, int, v
         }
         int fam = 0, bits = 0;
         unsigned char net[16];
-        if (!cidr(p, n, &fam, net, &bits)) {
+        if (!cidr(p, n, &fam, net, &bits) || (c && c[1] == '\0')) {
             return false;
         }
         *hit |= fn(fam, net, bits, ctx);
