@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# /verify benchmark (not a test). wrk over keep-alive HTTPS against, in one run:
+#   - GET /healthz of the same server (the trivial endpoint: the HTTP stack's floor);
+#   - /verify with one cached JWT, with one cached API key, and cycling through 4,000 distinct
+#     JWTs (each verified with RS256 on first use, then cached);
+#   - the cached API key again after the store grows from 1,000 to 1,000,000 API keys;
+#   - nginx "return 200" alone, and nginx auth_request -> keygate (deploy/nginx/keygate.conf).
+# Prints requests/s, p50, p99 and keygate's CPU time per decision.
+# Usage: bench/verify.sh [seconds-per-run] [connections]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECS=${1:-10}
+CONNS=${2:-32}
+bash scripts/deps.sh bench >/dev/null
+command -v sqlite3 >/dev/null || bash scripts/deps.sh test >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" --target keygate >/dev/null
+KG=$PWD/build/keygate
+WORK=$(mktemp -d)
+NGINX_PID=""
+trap 'kill $PID 2>/dev/null || true; [ -n "$NGINX_PID" ] && kill $NGINX_PID 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+D=$WORK/data
+TICK=$(getconf CLK_TCK)
+k() { $KG "$@" --data "$D"; }
+json() { sed -n "s/.*\"$1\": \"\([^\"]*\)\".*/\1/p"; }
+
+k tenant create contoso >/dev/null
+k api create api://bench --permission r:read >/dev/null
+k api route add api://bench GET /things/{ws} --permission r:read --workspace-param ws >/dev/null
+k workspace create --tenant contoso ws1 >/dev/null
+KEY=$(k key create --tenant contoso --workspace ws1 --name bench --role Reader --json | json key)
+APP=$(k app create --tenant contoso svc --json)
+CID=$(echo "$APP" | json client_id)
+SEC=$(echo "$APP" | json client_secret)
+k app grant --tenant contoso "$CID" --api api://bench --permission r:read >/dev/null
+# 999 more keys, so the store holds 1,000
+sqlite3 "$D/keygate.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 999)
+  INSERT INTO api_keys SELECT lower(hex(randomblob(16))), tenant_id, workspace_id, 'k'||i, role_id,
+  lower(hex(randomblob(32))), 'kg_key_x', 'bench', created_at, 0, 0, 0, 0 FROM n,
+  (SELECT * FROM api_keys LIMIT 1);"
+
+PORT=$(( 20000 + RANDOM % 20000 ))
+$KG serve --data "$D" --listen 127.0.0.1:$PORT --log-level warn >"$WORK/out" 2>"$WORK/log" &
+PID=$!
+for _ in $(seq 100); do curl -sk "https://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+URL=https://127.0.0.1:$PORT
+TOKEN=$(curl -sk "$URL/contoso/oauth2/v2.0/token" -d grant_type=client_credentials \
+    -d "client_id=$CID" -d "client_secret=$SEC" -d scope=api://bench/.default |
+    sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+echo "== tokens for the never-seen run"
+NEW=$WORK/tokens.lua
+{
+    echo "tokens = {"
+    for _ in $(seq 4000); do
+        curl -sk "$URL/contoso/oauth2/v2.0/token" -d grant_type=client_credentials \
+            -d "client_id=$CID" -d "client_secret=$SEC" -d scope=api://bench/.default |
+            sed -n 's/.*"access_token":"\([^"]*\)".*/"\1",/p'
+    done
+    echo "}"
+} >"$NEW"
+
+cpu_ticks() { awk '{print $14 + $15}' /proc/$PID/stat; }
+script() { # header-lines...
+    {
+        echo 'wrk.method = "GET"'
+        for h in "$@"; do echo "wrk.headers[\"${h%%:*}\"] = \"${h#*: }\""; done
+        cat <<'LUA'
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %.1f %.1f\n", summary.requests,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.timeout, latency:percentile(50), latency:percentile(99)))
+end
+LUA
+    } >"$WORK/s.lua"
+}
+run() { # label url [cpu:yes|no]
+    local before after out
+    before=$(cpu_ticks)
+    out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" -s "$WORK/s.lua" "$2")
+    after=$(cpu_ticks)
+    echo "$out" | grep RESULT | awk -v l="$1" -v s="$SECS" -v b="$before" -v e="$after" \
+        -v tick="$TICK" -v cpu="${3:-yes}" '{
+        c = (e - b) / tick * 1e6 / ($2 > 0 ? $2 : 1);
+        printf "%-38s %8.0f req/s  errors %-6d p50 %6.2f ms  p99 %6.2f ms", l, $2 / s, $3,
+               $4 / 1000, $5 / 1000;
+        if (cpu == "yes") printf "  keygate CPU %5.1f us/req", c;
+        printf "\n" }'
+}
+echo "== keygate ($(nproc) cores shared with wrk, $CONNS keep-alive HTTPS connections, ${SECS}s each)"
+V="$URL/verify?api=api%3A%2F%2Fbench"
+script
+run "GET /healthz (trivial endpoint)" "$URL/healthz"
+script "X-Original-URI: /things/ws1" "Authorization: Bearer $TOKEN"
+run "/verify cached JWT" "$V"
+script "X-Original-URI: /things/ws1" "API-Key: $KEY"
+run "/verify cached API key (1,000 keys)" "$V"
+{
+    echo 'wrk.method = "GET"'
+    echo 'wrk.headers["X-Original-URI"] = "/things/ws1"'
+    cat "$NEW"
+    cat <<'LUA'
+i = 0
+request = function()
+  i = i + 1
+  wrk.headers["Authorization"] = "Bearer " .. tokens[(i % #tokens) + 1]
+  return wrk.format()
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %.1f %.1f\n", summary.requests,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.timeout, latency:percentile(50), latency:percentile(99)))
+end
+LUA
+} >"$WORK/s.lua"
+sed -i 's/^i = 0$/i = math.random(1, 4000)/' "$WORK/s.lua"
+run "/verify 4,000 JWTs (each new once)" "$V"
+
+echo "== growing the store to 1,000,000 API keys"
+sqlite3 "$D/keygate.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 999000)
+  INSERT INTO api_keys SELECT lower(hex(randomblob(16))), tenant_id, workspace_id, 'm'||i, role_id,
+  lower(hex(randomblob(32))), 'kg_key_x', 'bench', created_at, 0, 0, 0, 0 FROM n,
+  (SELECT * FROM api_keys LIMIT 1);"
+echo "keys: $(sqlite3 "$D/keygate.db" 'select count(*) from api_keys')"
+script "X-Original-URI: /things/ws1" "API-Key: $KEY"
+run "/verify cached API key (1,000,000)" "$V"
+
+echo "== nginx"
+NP=$(( PORT + 1 )); UP=$(( PORT + 2 ))
+mkdir -p "$WORK/ngx"
+sed -e "s|@KEYGATE@|127.0.0.1:$PORT|; s|@CA@|$D/tls/ca.pem|g; s|@TLS_NAME@|localhost|g" \
+    -e "s|@API@|api%3A%2F%2Fbench|g; s|@UPSTREAM@|127.0.0.1:$UP|; s|@LISTEN@|127.0.0.1:$NP|" \
+    deploy/nginx/keygate.conf >"$WORK/ngx/keygate.conf"
+cat >"$WORK/ngx/nginx.conf" <<NGX
+$( [ "$(id -u)" = 0 ] && echo "user root;" )
+worker_processes 1;
+error_log $WORK/ngx/error.log warn;
+pid $WORK/ngx/nginx.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/ngx/b; proxy_temp_path $WORK/ngx/p;
+    fastcgi_temp_path $WORK/ngx/f; uwsgi_temp_path $WORK/ngx/u; scgi_temp_path $WORK/ngx/s;
+    server { listen 127.0.0.1:$UP; location / { return 200 "ok\n"; } }
+    include $WORK/ngx/keygate.conf;
+}
+NGX
+nginx -p "$WORK/ngx" -c "$WORK/ngx/nginx.conf" -g "daemon off;" &
+NGINX_PID=$!
+sleep 0.5
+script
+run "nginx return 200 (alone)" "http://127.0.0.1:$UP/things/ws1" no
+script "API-Key: $KEY"
+run "nginx auth_request -> keygate" "http://127.0.0.1:$NP/things/ws1"
+echo "keygate RSS: $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' /proc/$PID/status)"
