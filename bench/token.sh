@@ -47,12 +47,8 @@ run() { # tenant client secret alg reference_us
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.body = "grant_type=client_credentials&client_id=$2&client_secret=$3&scope=api%3A%2F%2Fbench%2F.default"
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %.1f %.1f\n", summary.requests,
-    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write
-    + summary.errors.timeout, latency:percentile(50), latency:percentile(99)))
-end
 LUA
+    cat bench/result.lua >>"$WORK/post.lua"
     local before after out
     before=$(cpu_ticks)
     out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" -s "$WORK/post.lua" "https://127.0.0.1:$PORT/$1/oauth2/v2.0/token")

@@ -65,13 +65,7 @@ script() { # header-lines...
     {
         echo 'wrk.method = "GET"'
         for h in "$@"; do echo "wrk.headers[\"${h%%:*}\"] = \"${h#*: }\""; done
-        cat <<'LUA'
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %.1f %.1f\n", summary.requests,
-    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write
-    + summary.errors.timeout, latency:percentile(50), latency:percentile(99)))
-end
-LUA
+        cat bench/result.lua
     } >"$WORK/s.lua"
 }
 run() { # label url [cpu:yes|no]
@@ -106,12 +100,8 @@ request = function()
   wrk.headers["Authorization"] = "Bearer " .. tokens[(i % #tokens) + 1]
   return wrk.format()
 end
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %.1f %.1f\n", summary.requests,
-    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write
-    + summary.errors.timeout, latency:percentile(50), latency:percentile(99)))
-end
 LUA
+    cat bench/result.lua
 } >"$WORK/s.lua"
 sed -i 's/^i = 0$/i = math.random(1, 4000)/' "$WORK/s.lua"
 run "/verify 4,000 JWTs (each new once)" "$V"
