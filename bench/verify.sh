@@ -106,6 +106,34 @@ LUA
 sed -i 's/^i = 0$/i = math.random(1, 4000)/' "$WORK/s.lua"
 run "/verify 4,000 JWTs (each new once)" "$V"
 
+echo "== at about half the maximum rate (64 connections, one request per 3 ms each)"
+{
+    echo 'wrk.method = "GET"'
+    echo 'wrk.headers["X-Original-URI"] = "/things/ws1"'
+    echo "wrk.headers[\"Authorization\"] = \"Bearer $TOKEN\""
+    echo 'delay = function() return 3 end'
+    cat bench/result.lua
+} >"$WORK/s.lua"
+CONNS_SAVED=$CONNS; CONNS=64
+run "/verify cached JWT, paced" "$V"
+CONNS=$CONNS_SAVED
+
+echo "== the same server behind a TLS-terminating proxy on loopback (--insecure-http)"
+HPORT=$(( PORT + 3 ))
+$KG serve --data "$D" --listen 127.0.0.1:$HPORT --insecure-http --public-url "$URL" --log-level warn \
+    >"$WORK/out2" 2>"$WORK/log2" &
+HPID=$!
+for _ in $(seq 100); do curl -s "http://127.0.0.1:$HPORT/healthz" >/dev/null && break; sleep 0.1; done
+MAIN_PID=$PID; PID=$HPID
+script
+run "GET /healthz over HTTP" "http://127.0.0.1:$HPORT/healthz"
+script "X-Original-URI: /things/ws1" "Authorization: Bearer $TOKEN"
+run "/verify cached JWT over HTTP" "http://127.0.0.1:$HPORT/verify?api=api%3A%2F%2Fbench"
+script "X-Original-URI: /things/ws1" "API-Key: $KEY"
+run "/verify cached API key over HTTP" "http://127.0.0.1:$HPORT/verify?api=api%3A%2F%2Fbench"
+kill $HPID; wait $HPID 2>/dev/null || true
+PID=$MAIN_PID
+
 echo "== growing the store to 1,000,000 API keys"
 sqlite3 "$D/keygate.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 999000)
   INSERT INTO api_keys SELECT lower(hex(randomblob(16))), tenant_id, workspace_id, 'm'||i, role_id,

@@ -136,12 +136,13 @@ void kg_ep_verify(const struct kg_req *req, struct kg_resp *resp, struct kg_str 
     vq.subscription_key = header_of(req, "Ocp-Apim-Subscription-Key");
     vq.caller_id = header_of(req, "x-api-caller-id");
     vq.now = kg_now();
+    struct kg_str ex = header_of(req, "X-Keygate-Explain");
+    vq.explain = ex.p != NULL; /* the notes are kept only if asked; shown only to an operator */
     kg_verify(req->srv->verifier, &vq, r);
     if (r->err == KG_OE_NONE) {
         allow(req, resp, &vq, r);
         atomic_fetch_add(&req->srv->metrics.verify_allowed, 1);
     } else {
-        struct kg_str ex = header_of(req, "X-Keygate-Explain");
         bool explain = ex.p && kg_verify_operator(req->srv->verifier, req->srv, ex, vq.now);
         problem(req, resp, r, explain);
         atomic_fetch_add(&req->srv->metrics.verify_denied, 1);

@@ -75,7 +75,7 @@ static void note(struct kg_vres *o, const char *fmt, ...) __attribute__((format(
 static void note(struct kg_vres *o, const char *fmt, ...)
 {
     size_t l = strlen(o->explain);
-    if (l + 2 >= sizeof o->explain) {
+    if (!o->explaining || l + 2 >= sizeof o->explain) {
         return;
     }
     va_list ap;
@@ -623,6 +623,7 @@ static bool credential(struct kg_verifier *v, const struct kg_vreq *rq, struct k
 void kg_verify(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_vres *o)
 {
     memset(o, 0, sizeof *o);
+    o->explaining = rq->explain;
     struct kg_store *st = rq->srv->store;
     struct kg_api api;
     enum kg_rc rc = rq->api && rq->api[0] ? st->ops->api_get(st, rq->api, &api) : KG_ERR_NOT_FOUND;

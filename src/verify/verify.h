@@ -28,6 +28,7 @@ struct kg_vreq {
     struct kg_str (*header)(const void *ctx, const char *name);
     const void *header_ctx;
     int64_t now;
+    bool explain; /* record the checks made in out->explain (an operator asked) */
 };
 
 /* Who the request is, on success. */
@@ -47,7 +48,8 @@ struct kg_vres {
     char detail[320];
     struct kg_identity id;
     int64_t retry_after;
-    char explain[2048]; /* the checks made, in order */
+    bool explaining;
+    char explain[2048]; /* the checks made, in order (only when asked) */
 };
 
 struct kg_verifier;
