@@ -202,6 +202,11 @@ struct lite {
     char *path;
     pthread_mutex_t mu;
     struct conn *free_list;
+    /* the config stamp, re-read only when keygate.db changed (walwatch.c); under stamp_mu */
+    pthread_mutex_t stamp_mu;
+    struct kg_walwatch *watch;
+    int64_t stamp;
+    bool have_stamp;
 };
 
 static enum kg_rc conn_open(const char *path, struct conn **out)
@@ -803,14 +808,21 @@ static void read_stamp(sqlite3_stmt *st, void *out)
     *(int64_t *)out = icol(st, 0);
 }
 
-/* The stamp is one SQL read, once per request (a point read of a one-row table on a pooled
- * connection). An earlier version skipped it while the WAL-index header's change counter (a
- * read-only mmap of keygate.db-shm) had not moved; under some sequences of processes opening
- * and closing the database that mapping stopped seeing changes, and a revoked key stayed
- * cached, so the read is made every time. */
+/* Once per request: the stamp is read with SQL only when keygate.db changed since the last
+ * read (walwatch.c); the header is looked at before the read, so a commit landing in between
+ * only causes one more read later. */
 static enum kg_rc op_config_stamp(struct kg_store *s, int64_t *out)
 {
-    return get1(s, Q_STAMP, read_stamp, out, "");
+    struct lite *l = s->impl;
+    enum kg_rc rc = KG_OK;
+    pthread_mutex_lock(&l->stamp_mu);
+    if (kg_walwatch_changed(l->watch) || !l->have_stamp) {
+        rc = get1(s, Q_STAMP, read_stamp, &l->stamp, "");
+        l->have_stamp = rc == KG_OK;
+    }
+    *out = l->stamp;
+    pthread_mutex_unlock(&l->stamp_mu);
+    return rc;
 }
 
 static enum kg_rc key_insert(struct conn *c, const struct kg_signing_key *k)
@@ -1222,6 +1234,8 @@ static void op_close(struct kg_store *s)
         l->free_list = c->next;
         conn_close(c);
     }
+    kg_walwatch_close(l->watch);
+    pthread_mutex_destroy(&l->stamp_mu);
     pthread_mutex_destroy(&l->mu);
     free(l->path);
     free(l);
@@ -1340,7 +1354,9 @@ enum kg_rc kg_store_sqlite_open(const char *path, struct kg_store **out, struct 
     struct lite *l = kg_calloc(1, sizeof *l);
     l->path = kg_strdup(path);
     pthread_mutex_init(&l->mu, NULL);
-    l->free_list = c;
+    pthread_mutex_init(&l->stamp_mu, NULL);
+    l->free_list = c; /* stays open for the store's life: it keeps keygate.db-shm in place */
+    l->watch = kg_walwatch_open(path);
     struct kg_store *s = kg_calloc(1, sizeof *s);
     pthread_once(&ops_once, ops_init);
     s->ops = &ops_all;
