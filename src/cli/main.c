@@ -11,13 +11,22 @@ static int usage(void)
           "  init | serve | version\n"
           "  tenant create NAME [--display-name S] [--signing-alg RS256|ES256] | tenant list\n"
           "  api create URI [--permission P]... [--scope S]... [--require-caller-id]\n"
+          "             [--require-subscription-key] [--tenant-header H] [--rate-limit N]\n"
           "  app create --tenant T NAME [--public] [--redirect-uri U]... [--auth-method M]\n"
           "             [--grant G]...\n"
           "  app secret add|list|remove --tenant T CLIENT_ID ...\n"
           "  app grant --tenant T CLIENT_ID --api URI --permission P...\n"
           "  user create --tenant T USERNAME --password-stdin [--role R]...\n"
           "  role create --tenant T NAME --permission PATTERN...\n"
-          "  audit list --tenant T [--since 1h]\n"
+          "  api route add URI METHOD PATTERN --permission P [--workspace-param NAME]\n"
+          "  workspace create --tenant T NAME\n"
+          "  member add --tenant T --workspace W (--user U | --app CLIENT_ID) --role R\n"
+          "  key create --tenant T --workspace W --name N --role R [--expires D] [--rate-limit N]\n"
+          "  key list --tenant T [--workspace W] | key revoke --tenant T ID\n"
+          "  key rotate --tenant T ID [--overlap D]\n"
+          "  subscription create --tenant T --api URI --name N\n"
+          "  subscription regenerate --tenant T ID (--primary | --secondary)\n"
+          "  audit list --tenant T [--since 1h] | audit verify --tenant T\n"
           "every command takes --data DIR (default ./var) or --db URL, and --json\n",
           stderr);
     return 2;
