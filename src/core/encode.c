@@ -100,7 +100,7 @@ void kg_hex_encode(const uint8_t *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-static int hexval(char c)
+int kg_hex_value(char c)
 {
     if (c >= '0' && c <= '9') {
         return c - '0';
@@ -170,7 +170,7 @@ enum kg_rc kg_form_decode(struct kg_str in, char *out, size_t *out_len)
             if (i + 2 >= in.n) {
                 return KG_ERR_INVALID;
             }
-            int hi = hexval(in.p[i + 1]), lo = hexval(in.p[i + 2]);
+            int hi = kg_hex_value(in.p[i + 1]), lo = kg_hex_value(in.p[i + 2]);
             if (hi < 0 || lo < 0) {
                 return KG_ERR_INVALID;
             }

@@ -23,6 +23,8 @@ bool kg_b64url_chars(const char *s, size_t n);
 enum kg_rc kg_b64url_decode(struct kg_str in, uint8_t *out, size_t out_max, size_t *out_len);
 /* Standard base64 with padding (RFC 4648 4), as in HTTP Basic. */
 enum kg_rc kg_b64_decode(struct kg_str in, uint8_t *out, size_t out_max, size_t *out_len);
+/* The value of one hex digit (either case), or -1. */
+int kg_hex_value(char c);
 /* Lowercase hex; out holds 2n+1. */
 void kg_hex_encode(const uint8_t *in, size_t n, char *out);
 /* Form decoding: '+' is a space, %XX a byte. Refuses malformed escapes, %00 and raw NUL, and

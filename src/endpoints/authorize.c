@@ -293,11 +293,7 @@ void kg_ep_authorize(const struct kg_req *req, struct kg_resp *resp, struct kg_s
     struct flow *f = kg_calloc(1, sizeof *f);
     f->req = req;
     f->resp = resp;
-    enum kg_rc rc = kg_tenant_resolve(req, alias, &f->t);
-    if (rc) {
-        kg_signin_error_page(req, resp, NULL,
-                             rc == KG_ERR_STORE ? KG_OE_UNAVAILABLE : KG_OE_TENANT_UNKNOWN);
-    } else {
+    if (kg_signin_tenant(req, resp, alias, &f->t)) {
         snprintf(f->action, sizeof f->action, "/%s/oauth2/v2.0/authorize", f->t.id);
         run(f);
         kg_signin_audit(req, resp, &f->out);

@@ -138,11 +138,7 @@ void kg_ep_logout(const struct kg_req *req, struct kg_resp *resp, struct kg_str 
     struct logout *l = kg_calloc(1, sizeof *l);
     l->req = req;
     l->resp = resp;
-    enum kg_rc rc = kg_tenant_resolve(req, alias, &l->t);
-    if (rc) {
-        kg_signin_error_page(req, resp, NULL,
-                             rc == KG_ERR_STORE ? KG_OE_UNAVAILABLE : KG_OE_TENANT_UNKNOWN);
-    } else {
+    if (kg_signin_tenant(req, resp, alias, &l->t)) {
         run(l);
     }
     kg_form_free(&l->form);

@@ -10,6 +10,17 @@
 #include "oauth/authorize.h"
 #include "web/html.h"
 
+bool kg_signin_tenant(const struct kg_req *req, struct kg_resp *resp, struct kg_str alias,
+                      struct kg_tenant *t)
+{
+    enum kg_rc rc = kg_tenant_resolve(req, alias, t);
+    if (rc) {
+        kg_signin_error_page(req, resp, NULL,
+                             rc == KG_ERR_STORE ? KG_OE_UNAVAILABLE : KG_OE_TENANT_UNKNOWN);
+    }
+    return rc == KG_OK;
+}
+
 bool kg_signin_method_ok(const struct kg_req *req, struct kg_resp *resp)
 {
     if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "POST") == 0) {

@@ -11,6 +11,9 @@
 #include "web/browser.h"
 #include "web/pages.h"
 
+/* The tenant named by alias, or an error page (unknown tenant, store unavailable) and false. */
+bool kg_signin_tenant(const struct kg_req *req, struct kg_resp *resp, struct kg_str alias,
+                      struct kg_tenant *t);
 /* GET and POST only: otherwise answers 405 and returns false. */
 bool kg_signin_method_ok(const struct kg_req *req, struct kg_resp *resp);
 /* The oauth/ view of a sign-in request of tenant t with parameters form. */

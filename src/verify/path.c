@@ -4,19 +4,7 @@
 
 #include <string.h>
 
-static int hexv(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
+#include "core/encode.h"
 
 /* Characters that must never arrive percent-encoded in a canonical path. */
 static bool must_not_encode(int c)
@@ -58,7 +46,7 @@ bool kg_path_canonical(struct kg_str uri, char *out, size_t n)
             if (i + 2 >= len) {
                 return false;
             }
-            int h = hexv(uri.p[i + 1]), l = hexv(uri.p[i + 2]);
+            int h = kg_hex_value(uri.p[i + 1]), l = kg_hex_value(uri.p[i + 2]);
             if (h < 0 || l < 0 || must_not_encode(h * 16 + l)) {
                 return false;
             }
