@@ -67,6 +67,7 @@ static void provision(void)
     atexit(cleanup);
     kg_config_defaults(&srv.cfg);
     snprintf(srv.cfg.public_url, sizeof srv.cfg.public_url, "https://fuzz.example");
+    srv.cfg.signing_key_lifetime = 0; /* no schedule thread in a fuzzer */
     memset(srv.cfg.master_key, 7, sizeof srv.cfg.master_key);
     snprintf(srv.cfg.data_dir, sizeof srv.cfg.data_dir, "%s", dir);
     if (kg_server_open(&srv, NULL) != KG_OK) {

@@ -77,6 +77,7 @@ int kg_cmd_workspace(int argc, char **argv);
 int kg_cmd_member(int argc, char **argv);
 int kg_cmd_key(int argc, char **argv);
 int kg_cmd_subscription(int argc, char **argv);
+int kg_cmd_signing_key(int argc, char **argv);
 
 /* Registers keygate's own API (api://keygate) if it is missing. */
 enum kg_rc kg_bootstrap(struct kg_store *s);

@@ -19,7 +19,7 @@
 
 #define SERVE_OPTS                                                                                 \
     "listen= public-url= tls-cert= tls-key= insecure-http threads= log-level= refresh-grace= "     \
-    "trusted-proxies= default-api= access-log"
+    "trusted-proxies= default-api= access-log jwks-max-age= signing-key-lifetime="
 
 static bool loopback(const char *host)
 {
@@ -131,6 +131,22 @@ static bool configure(const struct kg_args *a, struct kg_config *cfg)
         kg_strlcpy(cfg->default_api, v, sizeof cfg->default_api);
     }
     cfg->access_log = kg_args_flag(a, "access-log");
+    if ((v = kg_args_get(a, "jwks-max-age"))) {
+        cfg->jwks_max_age = kg_parse_duration(v);
+        if (cfg->jwks_max_age < 1 || cfg->jwks_max_age > 86400) {
+            kg_cli_fail("--jwks-max-age is 1s to 24h");
+            return false;
+        }
+    }
+    if ((v = kg_args_get(a, "signing-key-lifetime"))) {
+        cfg->signing_key_lifetime = kg_parse_duration(v);
+        if (cfg->signing_key_lifetime < 0 ||
+            (cfg->signing_key_lifetime > 0 && cfg->signing_key_lifetime < 3 * cfg->jwks_max_age)) {
+            kg_cli_fail(
+                "--signing-key-lifetime is 0 (by hand only) or at least 3 x --jwks-max-age");
+            return false;
+        }
+    }
     if ((v = kg_args_get(a, "log-level"))) {
         kg_log_set_level(strcmp(v, "debug") == 0   ? KG_LOG_DEBUG
                          : strcmp(v, "warn") == 0  ? KG_LOG_WARN

@@ -27,6 +27,7 @@ static int usage(void)
           "  subscription create --tenant T --api URI --name N\n"
           "  subscription regenerate --tenant T ID (--primary | --secondary)\n"
           "  audit list --tenant T [--since 1h] | audit verify --tenant T\n"
+          "  signing-key list|rotate --tenant T [--jwks-max-age D]\n"
           "every command takes --data DIR (default ./var) or --db URL, and --json\n",
           stderr);
     return 2;
@@ -49,11 +50,19 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } cmds[] = {
-        {"init", kg_cmd_init},     {"serve", kg_cmd_serve}, {"tenant", kg_cmd_tenant},
-        {"api", kg_cmd_api},       {"app", kg_cmd_app},     {"user", kg_cmd_user},
-        {"role", kg_cmd_role},     {"audit", kg_cmd_audit}, {"workspace", kg_cmd_workspace},
-        {"member", kg_cmd_member}, {"key", kg_cmd_key},     {"subscription", kg_cmd_subscription}};
+    } cmds[] = {{"init", kg_cmd_init},
+                {"serve", kg_cmd_serve},
+                {"tenant", kg_cmd_tenant},
+                {"api", kg_cmd_api},
+                {"app", kg_cmd_app},
+                {"user", kg_cmd_user},
+                {"role", kg_cmd_role},
+                {"audit", kg_cmd_audit},
+                {"workspace", kg_cmd_workspace},
+                {"member", kg_cmd_member},
+                {"key", kg_cmd_key},
+                {"subscription", kg_cmd_subscription},
+                {"signing-key", kg_cmd_signing_key}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (strcmp(cmd, cmds[i].name) == 0) {
             return cmds[i].fn(argc, argv);

@@ -16,6 +16,17 @@
 
 struct kg_keyring;
 
+/* No token keygate signs lives longer than this (tenant and application lifetimes are capped
+ * at 24 h), so a retired key stays published this long plus the verification skew. */
+#define KG_MAX_TOKEN_LIFETIME 86400
+
+/* One rotation step of tenant t's signing keys (store.h signing_key_rotate): generates the key
+ * to publish as "next" and asks the store to take the step. KG_ERR_CONFLICT with *ready_at
+ * when the published next key is younger than min_age (the JWKS max-age). */
+enum kg_rc kg_signing_rotate(struct kg_store *st, const uint8_t master[32],
+                             const struct kg_tenant *t, int64_t now, int64_t min_age,
+                             bool *promoted, int64_t *ready_at, char new_kid[48], struct kg_err *e);
+
 struct kg_keyring *kg_keyring_new(struct kg_store *store, const uint8_t master_key[32]);
 void kg_keyring_free(struct kg_keyring *kr);
 /* The tenant's active signing key, retained (the caller releases). */

@@ -14,6 +14,7 @@
 #include "core/str.h"
 #include "oauth/keyring.h"
 #include "oauth/throttle.h"
+#include "server/rotator.h"
 #include "verify/verify.h"
 #include "server/commit.h"
 
@@ -29,6 +30,8 @@ void kg_config_defaults(struct kg_config *c)
     c->refresh_grace_seconds = 10;
     c->refresh_lifetime = 90 * 24 * 3600;
     kg_strlcpy(c->trusted_proxies, "127.0.0.0/8,::1/128", sizeof c->trusted_proxies);
+    c->jwks_max_age = 300;
+    c->signing_key_lifetime = 90 * 24 * 3600;
 }
 
 static bool parse_hex_key(const char *hex, uint8_t key[32])
@@ -123,11 +126,14 @@ enum kg_rc kg_server_open(struct kg_server *s, struct kg_err *e)
     s->commit = kg_committer_new(s->store, &s->metrics);
     s->throttle = kg_throttle_new();
     s->verifier = kg_verifier_new();
+    s->rotator = kg_rotator_start(s);
     return KG_OK;
 }
 
 void kg_server_close(struct kg_server *s)
 {
+    kg_rotator_stop(s->rotator);
+    s->rotator = NULL;
     kg_committer_free(s->commit);
     kg_keyring_free(s->keys);
     kg_throttle_free(s->throttle);

@@ -24,9 +24,11 @@ struct kg_config {
     int threads;
     int refresh_grace_seconds;
     int64_t refresh_lifetime;
-    char trusted_proxies[512]; /* CIDRs whose forwarded headers /verify believes */
-    char default_api[264];     /* the API /verify decides for when no api parameter names one */
-    bool access_log;           /* one JSON line per request /verify allows */
+    char trusted_proxies[512];    /* CIDRs whose forwarded headers /verify believes */
+    char default_api[264];        /* the API /verify decides for when no api parameter names one */
+    bool access_log;              /* one JSON line per request /verify allows */
+    int64_t jwks_max_age;         /* JWKS Cache-Control max-age; a next key waits this long */
+    int64_t signing_key_lifetime; /* rotate signing keys this old (0: by hand only) */
     uint8_t master_key[32];
 };
 
@@ -34,6 +36,7 @@ struct kg_keyring;
 struct kg_committer;
 struct kg_throttle;
 struct kg_verifier;
+struct kg_rotator;
 
 struct kg_server {
     struct kg_config cfg;
@@ -42,6 +45,7 @@ struct kg_server {
     struct kg_committer *commit;
     struct kg_throttle *throttle;
     struct kg_verifier *verifier;
+    struct kg_rotator *rotator;
     struct kg_metrics metrics;
 };
 

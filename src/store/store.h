@@ -299,6 +299,15 @@ struct kg_store_ops {
     enum kg_rc (*signing_keys)(struct kg_store *s, const char *tenant_id,
                                struct kg_signing_key **out, size_t *n);
     enum kg_rc (*signing_key_get)(struct kg_store *s, const char *kid, struct kg_signing_key *out);
+    /* One rotation step of a tenant's keys, atomically (so nodes racing do one step): with no
+     * "next" key, next is published as "next" (*promoted false); with a next key published at
+     * least min_age ago, the active key is retired (published until retire_until), the next
+     * key becomes active and next is published as the new next (*promoted true); with a
+     * younger next key, KG_ERR_CONFLICT and *ready_at says when it may be promoted. */
+    enum kg_rc (*signing_key_rotate)(struct kg_store *s, const char *tenant_id,
+                                     const struct kg_signing_key *next, int64_t now,
+                                     int64_t min_age, int64_t retire_until, bool *promoted,
+                                     int64_t *ready_at);
     /* Starts a family with its first refresh token. */
     enum kg_rc (*refresh_create)(struct kg_store *s, const struct kg_refresh *r);
     enum kg_rc (*refresh_get)(struct kg_store *s, const char *hash, struct kg_refresh *out);

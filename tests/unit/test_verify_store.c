@@ -60,6 +60,7 @@ static int setup(void **state)
     kg_config_defaults(&srv.cfg);
     snprintf(srv.cfg.data_dir, sizeof srv.cfg.data_dir, "%s", dir);
     snprintf(srv.cfg.public_url, sizeof srv.cfg.public_url, "https://kg.example");
+    srv.cfg.signing_key_lifetime = 0;
     memset(srv.cfg.master_key, 3, sizeof srv.cfg.master_key);
     if (kg_server_open(&srv, NULL) != KG_OK) {
         return -1;

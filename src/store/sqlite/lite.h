@@ -60,5 +60,6 @@ void kg_lite_read_role(sqlite3_stmt *st, void *out);
 /* Fill their entries of ops: signin.c and enforce.c. */
 void kg_lite_signin_ops(struct kg_store_ops *ops);
 void kg_lite_enforce_ops(struct kg_store_ops *ops);
+void kg_lite_rotation_ops(struct kg_store_ops *ops);
 
 #endif

@@ -1290,6 +1290,7 @@ static void ops_init(void)
     ops_all = OPS;
     kg_lite_signin_ops(&ops_all);
     kg_lite_enforce_ops(&ops_all);
+    kg_lite_rotation_ops(&ops_all);
 }
 
 /* Applies every migration newer than the stored version, each in its own IMMEDIATE
