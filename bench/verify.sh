@@ -61,6 +61,7 @@ NEW=$WORK/tokens.lua
 } >"$NEW"
 
 cpu_ticks() { awk '{print $14 + $15}' /proc/$PID/stat; }
+user_ticks() { awk '{print $14}' /proc/$PID/stat; }
 script() { # header-lines...
     {
         echo 'wrk.method = "GET"'
@@ -69,16 +70,18 @@ script() { # header-lines...
     } >"$WORK/s.lua"
 }
 run() { # label url [cpu:yes|no]
-    local before after out
-    before=$(cpu_ticks)
+    local before after ub ua out
+    before=$(cpu_ticks); ub=$(user_ticks)
     out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" -s "$WORK/s.lua" "$2")
-    after=$(cpu_ticks)
+    after=$(cpu_ticks); ua=$(user_ticks)
     echo "$out" | grep RESULT | awk -v l="$1" -v s="$SECS" -v b="$before" -v e="$after" \
-        -v tick="$TICK" -v cpu="${3:-yes}" '{
-        c = (e - b) / tick * 1e6 / ($2 > 0 ? $2 : 1);
+        -v ub="$ub" -v ua="$ua" -v tick="$TICK" -v cpu="${3:-yes}" '{
+        n = ($2 > 0 ? $2 : 1);
+        c = (e - b) / tick * 1e6 / n;
+        u = (ua - ub) / tick * 1e6 / n;
         printf "%-38s %8.0f req/s  errors %-6d p50 %6.2f ms  p99 %6.2f ms", l, $2 / s, $3,
                $4 / 1000, $5 / 1000;
-        if (cpu == "yes") printf "  keygate CPU %5.1f us/req", c;
+        if (cpu == "yes") printf "  keygate CPU %5.1f us/req (user %4.1f)", c, u;
         printf "\n" }'
 }
 echo "== keygate ($(nproc) cores shared with wrk, $CONNS keep-alive HTTPS connections, ${SECS}s each)"
