@@ -54,7 +54,9 @@ def test_rotation_publishes_first_and_keeps_the_old_key(rw):
     nxt = out["next"]
     assert set(kids(kg)) == {first, nxt}  # published before it signs
     assert pyjwt.get_unverified_header(token(kg, w.svc))["kid"] == first
-    early = kg.cli_raw("signing-key", "rotate", "--tenant", "contoso", "--json")
+    # (asked with a longer max-age so that a slow machine cannot make it old enough)
+    early = kg.cli_raw("signing-key", "rotate", "--tenant", "contoso", "--jwks-max-age", "60s",
+                       "--json")
     assert early.returncode == 1 and "rotate again" in early.stderr
     old_tok = token(kg, w.svc)
     time.sleep(1.2)
