@@ -105,15 +105,15 @@ def test_seed000_grid_api_key_and_rotation(vw):
 def test_key_rotation_with_overlap_and_expiry_and_revoke(vw):
     k = vw.kg.cli("key", "create", "--tenant", "contoso", "--workspace", "grid-1", "--name",
                   "ci", "--role", "Reader")
-    new = vw.kg.cli("key", "rotate", "--tenant", "contoso", k["id"], "--overlap", "2s")
+    new = vw.kg.cli("key", "rotate", "--tenant", "contoso", k["id"], "--overlap", "4s")
     assert vw.verify("GET", "/apm/status", key=k["key"]).status_code == 200
     assert vw.verify("GET", "/apm/status", key=new["key"]).status_code == 200
-    time.sleep(2.5)
+    time.sleep(4.5)
     problem(vw.verify("GET", "/apm/status", key=k["key"]), 401, 10004)
     short = vw.kg.cli("key", "create", "--tenant", "contoso", "--workspace", "grid-1", "--name",
-                      "short", "--role", "Reader", "--expires", "1s")
+                      "short", "--role", "Reader", "--expires", "3s")
     assert vw.verify("GET", "/apm/status", key=short["key"]).status_code == 200
-    time.sleep(2.1)
+    time.sleep(4.1)  # (expiry is in whole seconds from creation)
     body = problem(vw.verify("GET", "/apm/status", key=short["key"]), 401, 10003)
     assert "expired" in body["detail"]
     vw.kg.cli("key", "revoke", "--tenant", "contoso", new["id"])
