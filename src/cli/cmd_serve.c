@@ -166,6 +166,14 @@ int kg_cmd_serve(int argc, char **argv)
     if (!configure(&a, &srv.cfg)) {
         return 2;
     }
+    /* before any thread starts (the store's committer and key schedule too): every thread
+     * inherits the mask, and only main takes SIGTERM/SIGINT, in sigwait below */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread inherits; main waits below */
+    signal(SIGPIPE, SIG_IGN);
     struct kg_err e = {0};
     if (kg_master_key_load(srv.cfg.data_dir, true, srv.cfg.master_key, &e) != KG_OK) {
         return kg_cli_fail("%s", e.detail);
@@ -187,12 +195,6 @@ int kg_cmd_serve(int argc, char **argv)
             return kg_cli_fail("%s", e.detail);
         }
     }
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread inherits; main waits below */
-    signal(SIGPIPE, SIG_IGN);
     struct kg_http *http = NULL;
     if (kg_http_start(&srv, &http, &e) != KG_OK) {
         kg_server_close(&srv);
