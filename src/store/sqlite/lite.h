@@ -45,15 +45,6 @@ enum kg_rc kg_lite_end(struct kg_store *s, struct conn *c, enum kg_rc rc);
 void kg_lite_col(sqlite3_stmt *st, int i, char *dst, size_t size);
 int64_t kg_lite_icol(sqlite3_stmt *st, int i);
 
-/* Change detection on keygate.db without a read transaction (walwatch.c). Not thread-safe:
- * the caller serialises calls. */
-struct kg_walwatch;
-struct kg_walwatch *kg_walwatch_open(const char *db_path);
-/* true if anything may have been committed since the previous call (always, the first time or
- * without the mapping). */
-bool kg_walwatch_changed(struct kg_walwatch *w);
-void kg_walwatch_close(struct kg_walwatch *w);
-
 /* A role row: id, tenant_id, name, permissions, builtin. */
 void kg_lite_read_role(sqlite3_stmt *st, void *out);
 

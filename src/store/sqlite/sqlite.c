@@ -202,11 +202,6 @@ struct lite {
     char *path;
     pthread_mutex_t mu;
     struct conn *free_list;
-    /* the config stamp, re-read only when keygate.db changed (walwatch.c); under stamp_mu */
-    pthread_mutex_t stamp_mu;
-    struct kg_walwatch *watch;
-    int64_t stamp;
-    bool have_stamp;
 };
 
 static enum kg_rc conn_open(const char *path, struct conn **out)
@@ -808,21 +803,16 @@ static void read_stamp(sqlite3_stmt *st, void *out)
     *(int64_t *)out = icol(st, 0);
 }
 
-/* Once per request: the stamp is read with SQL only when keygate.db changed since the last
- * read (walwatch.c); the header is looked at before the read, so a commit landing in between
- * only causes one more read later. */
+/* Once per request, one point read of a one-row table (a read transaction: fcntl locks and an
+ * fstat). Two attempts to skip it by watching keygate.db-shm failed: the WAL-index iChange
+ * field does not move on every commit (changes were missed), and opening and closing the -shm
+ * file ourselves released SQLite's POSIX locks on it (fcntl locks are per process and die
+ * with any close), so another process reinitialised the shared memory under our connections
+ * (SIGBUS). A safe version would take SQLite's own mapping through the VFS (xShmMap via
+ * SQLITE_FCNTL_FILE_POINTER) instead of opening the file. */
 static enum kg_rc op_config_stamp(struct kg_store *s, int64_t *out)
 {
-    struct lite *l = s->impl;
-    enum kg_rc rc = KG_OK;
-    pthread_mutex_lock(&l->stamp_mu);
-    if (kg_walwatch_changed(l->watch) || !l->have_stamp) {
-        rc = get1(s, Q_STAMP, read_stamp, &l->stamp, "");
-        l->have_stamp = rc == KG_OK;
-    }
-    *out = l->stamp;
-    pthread_mutex_unlock(&l->stamp_mu);
-    return rc;
+    return get1(s, Q_STAMP, read_stamp, out, "");
 }
 
 static enum kg_rc key_insert(struct conn *c, const struct kg_signing_key *k)
@@ -1234,8 +1224,6 @@ static void op_close(struct kg_store *s)
         l->free_list = c->next;
         conn_close(c);
     }
-    kg_walwatch_close(l->watch);
-    pthread_mutex_destroy(&l->stamp_mu);
     pthread_mutex_destroy(&l->mu);
     free(l->path);
     free(l);
@@ -1355,9 +1343,7 @@ enum kg_rc kg_store_sqlite_open(const char *path, struct kg_store **out, struct 
     struct lite *l = kg_calloc(1, sizeof *l);
     l->path = kg_strdup(path);
     pthread_mutex_init(&l->mu, NULL);
-    pthread_mutex_init(&l->stamp_mu, NULL);
-    l->free_list = c; /* stays open for the store's life: it keeps keygate.db-shm in place */
-    l->watch = kg_walwatch_open(path);
+    l->free_list = c;
     struct kg_store *s = kg_calloc(1, sizeof *s);
     pthread_once(&ops_once, ops_init);
     s->ops = &ops_all;
