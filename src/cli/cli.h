@@ -70,6 +70,9 @@ int kg_cmd_audit(int argc, char **argv);
 /* Parses argv[3..] against allowed, opens the store, runs fn, closes. */
 int kg_cli_run(int argc, char **argv, const char *allowed,
                int (*fn)(struct kg_cli *, const struct kg_args *));
+/* --rate-limit N (requests per second per credential, 1 to 1000000), 0 when absent. Prints
+ * the error and returns false when malformed. */
+bool kg_cli_rate_limit(const struct kg_args *a, int64_t *out);
 /* The secret as shown once, and its record fields: hash and a hint of its first characters. */
 void kg_cli_new_secret(const char *prefix, char secret[64], char hash[65], char hint[16]);
 

@@ -87,13 +87,8 @@ static int create(struct kg_cli *c, const struct kg_args *a)
     api.require_subscription_key = kg_args_flag(a, "require-subscription-key");
     const char *th = kg_args_get(a, "tenant-header");
     kg_strlcpy(api.tenant_header, th ? th : "", sizeof api.tenant_header);
-    const char *rl = kg_args_get(a, "rate-limit");
-    if (rl) {
-        char *end = NULL;
-        api.rate_limit = strtoll(rl, &end, 10);
-        if (!end || *end || api.rate_limit < 1 || api.rate_limit > 1000000) {
-            return kg_cli_fail("--rate-limit is requests per second per credential");
-        }
+    if (!kg_cli_rate_limit(a, &api.rate_limit)) {
+        return 2;
     }
     api.created_at = kg_now();
     enum kg_rc rc = c->store->ops->api_create(c->store, &api);

@@ -46,23 +46,6 @@ static int print_new(struct kg_cli *c, const struct kg_api_key *k, char *secret,
     return r;
 }
 
-static bool parse_limit(const struct kg_args *a, int64_t *out)
-{
-    const char *v = kg_args_get(a, "rate-limit");
-    *out = 0;
-    if (!v) {
-        return true;
-    }
-    char *end = NULL;
-    long long n = strtoll(v, &end, 10);
-    if (!end || *end || n < 1 || n > 1000000) {
-        kg_cli_fail("--rate-limit is requests per second, 1 to 1000000");
-        return false;
-    }
-    *out = n;
-    return true;
-}
-
 static int create(struct kg_cli *c, const struct kg_args *a)
 {
     struct kg_tenant t;
@@ -100,7 +83,7 @@ static int create(struct kg_cli *c, const struct kg_args *a)
         }
         k.expires_at = k.created_at + d;
     }
-    if (!parse_limit(a, &k.rate_limit)) {
+    if (!kg_cli_rate_limit(a, &k.rate_limit)) {
         return 2;
     }
     char secret[KG_SECRET_MAX];

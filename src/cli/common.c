@@ -129,3 +129,20 @@ void kg_cli_new_secret(const char *prefix, char secret[64], char hash[65], char 
     kg_store_hash_secret(secret, strlen(secret), hash);
     snprintf(hint, 16, "%.11s", secret);
 }
+
+bool kg_cli_rate_limit(const struct kg_args *a, int64_t *out)
+{
+    const char *v = kg_args_get(a, "rate-limit");
+    *out = 0;
+    if (!v) {
+        return true;
+    }
+    char *end = NULL;
+    long long n = strtoll(v, &end, 10);
+    if (!end || *end || n < 1 || n > 1000000) {
+        kg_cli_fail("--rate-limit is requests per second, 1 to 1000000");
+        return false;
+    }
+    *out = n;
+    return true;
+}

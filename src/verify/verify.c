@@ -102,18 +102,6 @@ static bool store_failed(struct kg_vres *o)
     return deny(o, KG_OE_V_UNAVAILABLE, NULL);
 }
 
-static void hash_hex(struct kg_str s, char out[KG_HASH_HEX])
-{
-    uint8_t h[KG_SHA256_LEN];
-    kg_sha256(s.p, s.n, h);
-    for (size_t i = 0; i < sizeof h; i++) {
-        static const char X[] = "0123456789abcdef";
-        out[2 * i] = X[h[i] >> 4];
-        out[2 * i + 1] = X[h[i] & 15];
-    }
-    out[2 * KG_SHA256_LEN] = '\0';
-}
-
 static void words_of(const struct kg_json *claims, const char *k, char *out, size_t n)
 {
     const struct kg_json *arr = NULL;
@@ -210,7 +198,7 @@ static bool from_jwt(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_
                      struct kg_vres *o)
 {
     char h[KG_HASH_HEX];
-    hash_hex(jwt, h);
+    kg_store_hash_secret(jwt.p, jwt.n, h);
     int64_t stamp = 0;
     bool stamp_ok = kg_store_stamp(rq->srv->store, &stamp);
     struct token_entry e;
@@ -279,14 +267,14 @@ static void touch(struct kg_verifier *v, struct kg_store *st, const char *id, in
 }
 
 static bool from_key(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_str key,
-                     struct kg_api_key *k, struct kg_vres *o)
+                     struct kg_api_key *k, struct kg_role *role, struct kg_vres *o)
 {
     if (!kg_secret_valid("kg_key_", key)) { /* SPEC 9: refused without touching the store */
         return deny(o, KG_OE_V_INVALID, "The API key is malformed or its checksum is wrong.");
     }
     note(o, "api key: format and checksum ok");
     char h[KG_HASH_HEX];
-    hash_hex(key, h);
+    kg_store_hash_secret(key.p, key.n, h);
     struct kg_store *st = rq->srv->store;
     enum kg_rc rc = st->ops->apikey_by_hash(st, h, k);
     if (rc) {
@@ -301,8 +289,7 @@ static bool from_key(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_
     if (k->expires_at && k->expires_at <= rq->now) {
         return deny(o, KG_OE_V_EXPIRED, "The API key has expired; create a new one.");
     }
-    struct kg_role role;
-    rc = st->ops->role_by_id(st, k->tenant_id, k->role_id, &role);
+    rc = st->ops->role_by_id(st, k->tenant_id, k->role_id, role);
     if (rc) {
         return rc == KG_ERR_STORE ? store_failed(o) : deny(o, KG_OE_V_INVALID, NULL);
     }
@@ -310,12 +297,12 @@ static bool from_key(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_
     kg_strlcpy(id->tenant_id, k->tenant_id, sizeof id->tenant_id);
     kg_strlcpy(id->subject, k->id, sizeof id->subject);
     kg_strlcpy(id->principal_type, "apikey", sizeof id->principal_type);
-    kg_strlcpy(id->roles, role.name, sizeof id->roles);
+    kg_strlcpy(id->roles, role->name, sizeof id->roles);
     kg_strlcpy(id->workspace_id, k->workspace_id, sizeof id->workspace_id);
     kg_strlcpy(id->credential_hash, h, sizeof id->credential_hash);
     snprintf(id->caller, sizeof id->caller, "apikey:%.100s", k->name);
     note(o, "api key: %s (%s) of tenant %s, workspace %s, role %s", k->id, k->name, k->tenant_id,
-         k->workspace_id, role.name);
+         k->workspace_id, role->name);
     touch(v, st, k->id, rq->now);
     return true;
 }
@@ -396,7 +383,7 @@ static bool api_rules(const struct kg_vreq *rq, const struct kg_api *api, struct
             return deny(o, KG_OE_V_SUBSCRIPTION, NULL);
         }
         char h[KG_HASH_HEX];
-        hash_hex(rq->subscription_key, h);
+        kg_store_hash_secret(rq->subscription_key.p, rq->subscription_key.n, h);
         struct kg_subscription sub;
         enum kg_rc rc = st->ops->subscription_by_hash(st, h, &sub);
         if (rc == KG_ERR_STORE) {
@@ -479,7 +466,7 @@ static enum kg_rc tenant_role_patterns(struct kg_store *st, const char *tenant_i
 /* Rule 5. */
 static bool permitted(const struct kg_vreq *rq, const struct kg_route *r,
                       const struct kg_route_params *params, const struct kg_api_key *key,
-                      struct kg_vres *o)
+                      const struct kg_role *key_role, struct kg_vres *o)
 {
     struct kg_store *st = rq->srv->store;
     struct kg_workspace ws;
@@ -501,12 +488,7 @@ static bool permitted(const struct kg_vreq *rq, const struct kg_route *r,
         if (has_ws && strcmp(ws.id, key->workspace_id) != 0) {
             return deny(o, KG_OE_V_OTHER_WORKSPACE, NULL);
         }
-        struct kg_role role;
-        enum kg_rc rc = st->ops->role_by_id(st, key->tenant_id, key->role_id, &role);
-        if (rc) {
-            return rc == KG_ERR_STORE ? store_failed(o) : permission_denied(rq, perm, o);
-        }
-        return kg_perm_granted(role.permissions, perm) || permission_denied(rq, perm, o);
+        return kg_perm_granted(key_role->permissions, perm) || permission_denied(rq, perm, o);
     }
     char patterns[KG_LIST * 2] = "";
     bool member = false;
@@ -597,7 +579,7 @@ static bool within_rate(struct kg_verifier *v, int64_t rate, struct kg_vres *o)
 }
 
 static bool credential(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_api_key *key,
-                       struct kg_vres *o)
+                       struct kg_role *key_role, struct kg_vres *o)
 {
     bool has_auth = rq->authorization.p != NULL, has_key = rq->api_key.p != NULL;
     if (!has_auth && !has_key) {
@@ -617,7 +599,7 @@ static bool credential(struct kg_verifier *v, const struct kg_vreq *rq, struct k
     if (memchr(a.p, ' ', a.n)) { /* another scheme: Basic, Digest, ... */
         return deny(o, KG_OE_V_INVALID, "Use Authorization: Bearer <token>, or an API key.");
     }
-    return from_key(v, rq, a, key, o);
+    return from_key(v, rq, a, key, key_role, o);
 }
 
 void kg_verify(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_vres *o)
@@ -633,8 +615,10 @@ void kg_verify(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_vres *
     }
     note(o, "request: %s %s for %s", rq->method, rq->path, api.identifier);
     struct kg_api_key key;
+    struct kg_role key_role;
     memset(&key, 0, sizeof key);
-    if (!credential(v, rq, &key, o)) {
+    memset(&key_role, 0, sizeof key_role);
+    if (!credential(v, rq, &key, &key_role, o)) {
         return;
     }
     /* seed 002: an application (or key) names the accountable person; a user is their own */
@@ -658,7 +642,7 @@ void kg_verify(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_vres *
         deny(o, KG_OE_V_NO_ROUTE, NULL);
     } else {
         note(o, "route: %s %s needs %s", r->method, r->pattern, r->permission);
-        if (permitted(rq, r, &params, &key, o)) {
+        if (permitted(rq, r, &params, &key, &key_role, o)) {
             note(o, "permission %s granted", r->permission);
             int64_t rate = key.rate_limit > 0 ? key.rate_limit : api.rate_limit;
             if (within_rate(v, rate, o)) {

@@ -5,6 +5,7 @@ problem body reach the client, and a client cannot name another original request
 import http.server
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -64,7 +65,7 @@ class Nginx:
                      "@UPSTREAM@": f"127.0.0.1:{upstream.port}",
                      "@LISTEN@": f"127.0.0.1:{self.port}"}.items():
             site = site.replace(k, v)
-        assert "@" not in site.replace("$upstream", "").split("#")[0] or True
+        assert not re.search(r"@[A-Z_]+@", site), "a placeholder of the site was not filled"
         with open(os.path.join(self.prefix, "keygate.conf"), "w") as f:
             f.write(site)
         p = self.prefix

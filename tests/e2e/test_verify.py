@@ -516,7 +516,7 @@ def test_access_log_names_the_caller(tmp_path):
 
 # ---- the audit trail ----
 
-def test_audit_chain_detects_edits_removals_and_reordering(vw):
+def test_audit_chain_detects_an_edit(vw):
     kg = vw.kg
     for _ in range(3):
         vw.verify("GET", "/apm/status")  # denials are audit events
@@ -536,15 +536,7 @@ def test_audit_chain_detects_edits_removals_and_reordering(vw):
                    check=True)
     rc, out = broken()
     assert rc == 1 and not out["intact"] and out["first_bad_seq"] == seqs[2]
-    subprocess.run(["sqlite3", db, f"update audit_events set detail=(select detail from "
-                    f"audit_events where seq={seqs[1]}) where seq={seqs[2]}"], check=True)
-    # (restoring the edit is impossible without the original; start from a copy instead)
-    kg2_db = db + ".copy"
-    subprocess.run(["cp", db, kg2_db], check=True)
-    subprocess.run(["sqlite3", db, f"delete from audit_events where seq={seqs[3]}"], check=True)
-    rc, out = broken()
-    assert rc == 1
-    kg.start()
+    kg.start()  # (removal and reordering: the next test, on an untouched trail)
 
 
 def test_audit_removal_and_reorder_on_a_clean_trail(world):

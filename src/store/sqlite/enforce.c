@@ -174,21 +174,6 @@ static enum kg_rc op_apikey_list(struct kg_store *s, const char *tenant_id,
                         ws);
 }
 
-/* A conditional update that must change exactly one row. */
-static enum kg_rc exactly_one(struct kg_store *s, const struct kg_lite_q *q, const char *fmt,
-                              const char *a, const char *b, const char *c3)
-{
-    struct conn *c = kg_lite_begin(s);
-    if (!c) {
-        return KG_ERR_STORE;
-    }
-    enum kg_rc rc = kg_lite_exec(c, q, fmt, a, b, c3);
-    if (!rc && kg_lite_changes(c) != 1) {
-        rc = KG_ERR_NOT_FOUND;
-    }
-    return kg_lite_end(s, c, rc);
-}
-
 static enum kg_rc op_apikey_revoke(struct kg_store *s, const char *tenant_id, const char *id,
                                    int64_t now)
 {
@@ -197,10 +182,7 @@ static enum kg_rc op_apikey_revoke(struct kg_store *s, const char *tenant_id, co
         return KG_ERR_STORE;
     }
     enum kg_rc rc = kg_lite_exec(c, &KEY_REVOKE, "issi", now, tenant_id, id, now);
-    if (!rc && kg_lite_changes(c) != 1) {
-        rc = KG_ERR_NOT_FOUND;
-    }
-    return kg_lite_end(s, c, rc);
+    return kg_lite_end_one(s, c, rc, KG_ERR_NOT_FOUND);
 }
 
 static enum kg_rc op_apikey_rotate(struct kg_store *s, const char *tenant_id, const char *old_id,
@@ -245,7 +227,13 @@ static enum kg_rc op_subscription_by_hash(struct kg_store *s, const char *hash,
 static enum kg_rc op_subscription_regenerate(struct kg_store *s, const char *tenant_id,
                                              const char *id, bool primary, const char *hash)
 {
-    return exactly_one(s, primary ? &SUB_PRIMARY : &SUB_SECONDARY, "sss", hash, tenant_id, id);
+    struct conn *c = kg_lite_begin(s);
+    if (!c) {
+        return KG_ERR_STORE;
+    }
+    enum kg_rc rc =
+        kg_lite_exec(c, primary ? &SUB_PRIMARY : &SUB_SECONDARY, "sss", hash, tenant_id, id);
+    return kg_lite_end_one(s, c, rc, KG_ERR_NOT_FOUND);
 }
 
 static enum kg_rc op_route_add(struct kg_store *s, const char *api_id, const struct kg_route *r)

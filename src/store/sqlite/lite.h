@@ -37,8 +37,9 @@ struct conn *kg_lite_begin(struct kg_store *s);
 enum kg_rc kg_lite_exec(struct conn *c, const struct kg_lite_q *q, const char *fmt, ...);
 enum kg_rc kg_lite_get(struct conn *c, const struct kg_lite_q *q, kg_lite_reader reader, void *out,
                        const char *fmt, ...);
-/* Rows changed by the last statement on c. */
-int kg_lite_changes(struct conn *c);
+/* kg_lite_end for a conditional UPDATE that must change exactly one row (single use, a live
+ * record): rc becomes none_rc when it changed none. */
+enum kg_rc kg_lite_end_one(struct kg_store *s, struct conn *c, enum kg_rc rc, enum kg_rc none_rc);
 /* Commits if rc is KG_OK (else rolls back), releases c, returns the outcome. */
 enum kg_rc kg_lite_end(struct kg_store *s, struct conn *c, enum kg_rc rc);
 

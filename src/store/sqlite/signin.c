@@ -179,10 +179,7 @@ static enum kg_rc op_code_redeem(struct kg_store *s, const char *hash, int64_t n
     }
     enum kg_rc rc = kg_lite_exec(c, &CODE_USE, "isiss", now, is->access_jti, is->access_exp,
                                  is->family_id, hash);
-    if (!rc && kg_lite_changes(c) != 1) {
-        rc = KG_ERR_CONFLICT; /* used already: single use holds */
-    }
-    return kg_lite_end(s, c, rc);
+    return kg_lite_end_one(s, c, rc, KG_ERR_CONFLICT);
 }
 
 static enum kg_rc op_device_create(struct kg_store *s, const struct kg_device *d)
@@ -223,10 +220,7 @@ static enum kg_rc op_device_decide(struct kg_store *s, const char *user_code, bo
     enum kg_rc rc = approve
                         ? kg_lite_exec(c, &DEV_APPROVE, "sisi", user_oid, auth_time, user_code, now)
                         : kg_lite_exec(c, &DEV_DENY, "si", user_code, now);
-    if (!rc && kg_lite_changes(c) != 1) {
-        rc = KG_ERR_CONFLICT;
-    }
-    return kg_lite_end(s, c, rc);
+    return kg_lite_end_one(s, c, rc, KG_ERR_CONFLICT);
 }
 
 static enum kg_rc op_device_redeem(struct kg_store *s, const char *hash, const struct kg_issued *is)
@@ -237,10 +231,7 @@ static enum kg_rc op_device_redeem(struct kg_store *s, const char *hash, const s
     }
     enum kg_rc rc =
         kg_lite_exec(c, &DEV_USE, "siss", is->access_jti, is->access_exp, is->family_id, hash);
-    if (!rc && kg_lite_changes(c) != 1) {
-        rc = KG_ERR_CONFLICT;
-    }
-    return kg_lite_end(s, c, rc);
+    return kg_lite_end_one(s, c, rc, KG_ERR_CONFLICT);
 }
 
 static enum kg_rc op_issued_revoke(struct kg_store *s, const char *tenant_id,

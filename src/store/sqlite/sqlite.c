@@ -532,9 +532,12 @@ enum kg_rc kg_lite_get(struct conn *c, const struct kg_lite_q *q, kg_lite_reader
     return rc;
 }
 
-int kg_lite_changes(struct conn *c)
+enum kg_rc kg_lite_end_one(struct kg_store *s, struct conn *c, enum kg_rc rc, enum kg_rc none_rc)
 {
-    return sqlite3_changes(c->db);
+    if (!rc && sqlite3_changes(c->db) != 1) {
+        rc = none_rc;
+    }
+    return kg_lite_end(s, c, rc);
 }
 
 enum kg_rc kg_lite_end(struct kg_store *s, struct conn *c, enum kg_rc rc)
