@@ -6,8 +6,8 @@ import glob
 import re
 import sys
 
-CALLS = r"\b(exec_q|exec1|get1|get_q|collect|kg_lite_exec1|kg_lite_exec|kg_lite_get1|" \
-        r"kg_lite_get|kg_lite_list|kg_lite_join1|join_q)\s*\("
+CALLS = r"\b(kg_sql_exec1|kg_sql_exec1_some|kg_sql_exec|kg_sql_get1|kg_sql_get|kg_sql_collect|" \
+        r"kg_sql_list|kg_sql_join1)\s*\("
 bad = 0
 for path in sorted(glob.glob("src/store/**/*.c", recursive=True)):
     src = open(path).read()
