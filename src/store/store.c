@@ -14,7 +14,7 @@
 enum kg_rc kg_store_open(const char *url, struct kg_store **out, struct kg_err *e)
 {
     if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
-        return KG_FAIL(e, KG_ERR_STORE, "PostgreSQL is not built into this keygate yet");
+        return kg_store_pg_open(url, out, e);
     }
     const char *dir = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {

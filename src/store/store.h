@@ -410,8 +410,9 @@ struct kg_store {
     struct kg_store_cache *cache; /* set by kg_store_cache_new */
 };
 
-/* Opens the store named by url: "sqlite:DIR/keygate.db" or a plain directory for SQLite.
- * Creates and migrates the schema. Caller closes with kg_store_close. */
+/* Opens the store named by url: "postgresql://..." (or "postgres://...", any libpq connection
+ * URI) for PostgreSQL; "sqlite:DIR" or a plain directory for SQLite (DIR/keygate.db). Creates and
+ * migrates the schema. Caller closes with kg_store_close. */
 enum kg_rc kg_store_open(const char *url, struct kg_store **out, struct kg_err *e);
 void kg_store_close(struct kg_store *s);
 
@@ -427,6 +428,7 @@ void kg_audit_hash(const char *prev, const struct kg_audit *ev, char out[KG_HASH
 void kg_store_hash_secret(const char *secret, size_t n, char out[KG_HASH_HEX]);
 
 enum kg_rc kg_store_sqlite_open(const char *path, struct kg_store **out, struct kg_err *e);
+enum kg_rc kg_store_pg_open(const char *url, struct kg_store **out, struct kg_err *e);
 /* Wraps inner in a read-through cache of the configuration lookups of every request (tenant,
  * application, client secrets, API, application permissions, tenant roles), revalidated against
  * config_stamp at each sync (once per request), so changes made anywhere are seen on the next
