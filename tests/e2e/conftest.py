@@ -2,14 +2,19 @@
 """End-to-end harness: the real keygate binary on a free loopback port with a temporary data
 directory, provisioned through its own CLI, driven by real clients.
 
-KEYGATE_BIN selects the binary (the normal or the sanitizer build). Every server's stderr is
-kept; a sanitizer report or a crash in it fails the test that started it."""
+KEYGATE_BIN selects the binary (the normal or the sanitizer build). KEYGATE_TEST_DB=postgresql
+runs the whole suite on PostgreSQL: one throwaway cluster for the session (scripts/pg.sh), and a
+database of its own for every data directory. Every server's stderr is kept; a sanitizer report
+or a crash in it fails the test that started it."""
 import json
 import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
+import urllib.parse
+import uuid
 
 import jwt
 import pytest
@@ -17,6 +22,8 @@ import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("KEYGATE_BIN", os.path.join(ROOT, "build", "keygate"))
+PG_SH = os.path.join(ROOT, "scripts", "pg.sh")
+ON_PG = os.environ.get("KEYGATE_TEST_DB") == "postgresql"
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                    "SUMMARY: UndefinedBehaviorSanitizer")
 
@@ -38,10 +45,67 @@ def check_sanitizer_output(text, what):
         assert mark not in text, f"{what}: sanitizer report:\n{text[-4000:]}"
 
 
-class Keygate:
-    """One data directory and (optionally) a running server on it."""
+class PgCluster:
+    """A throwaway PostgreSQL cluster (scripts/pg.sh) in a directory of its own under /tmp,
+    where its non-root owner can reach it."""
 
-    def __init__(self, data, host="127.0.0.1", port=None, public_url=None, extra=()):
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="keygate-pg-")
+        self.url = self._sh("start", self.dir)
+
+    def _sh(self, *args):
+        return subprocess.run(["bash", PG_SH, *args], capture_output=True, text=True,
+                              check=True, timeout=120).stdout.strip()
+
+    def createdb(self):
+        return self._sh("createdb", self.dir, "kg_" + uuid.uuid4().hex[:12])
+
+    def stop(self):
+        self._sh("stop", self.dir)
+
+    def kill(self):
+        self._sh("kill", self.dir)
+
+    def start(self):
+        port = open(os.path.join(self.dir, "port")).read().strip()
+        self._sh("start", self.dir, port)
+
+    def remove(self):
+        subprocess.run(["rm", "-rf", self.dir], check=False)
+
+
+_session_pg = None
+
+
+def session_pg():
+    """The suite's cluster on PostgreSQL runs (started on first use, stopped at exit)."""
+    global _session_pg
+    if _session_pg is None:
+        _session_pg = PgCluster()
+    return _session_pg
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _session_pg is not None:
+        _session_pg.stop()
+        _session_pg.remove()
+
+
+def psql(url, query):
+    """Rows of query on a PostgreSQL database, fields separated by '|' (audit schema first)."""
+    r = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "|", "-v", "ON_ERROR_STOP=1", url,
+                        "-c", query], capture_output=True, text=True,
+                       env={**os.environ, "PGOPTIONS": "-c search_path=audit,public"})
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+class Keygate:
+    """One data directory and (optionally) a running server on it. On PostgreSQL runs it also
+    has a database of its own (db), or shares the one given (another node)."""
+
+    def __init__(self, data, host="127.0.0.1", port=None, public_url=None, extra=(), db=None):
+        self.db = db or (session_pg().createdb() if ON_PG else None)
         self.data = str(data)
         self.host = host
         self.port = port or free_port(host)
@@ -52,8 +116,11 @@ class Keygate:
         os.makedirs(self.data, exist_ok=True)
 
     # ---- CLI ----
+    def store_args(self):
+        return ["--data", self.data] + (["--db", self.db] if self.db else [])
+
     def cli_raw(self, *args, input=None):
-        r = subprocess.run([BIN, *args, "--data", self.data], input=input, capture_output=True,
+        r = subprocess.run([BIN, *args, *self.store_args()], input=input, capture_output=True,
                            text=True, timeout=60)
         check_sanitizer_output(r.stderr, "keygate " + " ".join(args[:2]))
         return r
@@ -75,7 +142,7 @@ class Keygate:
     def start(self):
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--data", self.data, "--listen", f"{self.host}:{self.port}",
+            [BIN, "serve", *self.store_args(), "--listen", f"{self.host}:{self.port}",
              "--public-url", self.public_url, *self.extra],
             stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.time() + 30
@@ -88,6 +155,37 @@ class Keygate:
                 pass
             time.sleep(0.05)
         raise AssertionError("keygate did not become healthy")
+
+    def sql(self, query, audit=False):
+        """Rows of query run directly on the store ('|' between fields): keygate.db (audit.db
+        for the audit trail) on SQLite, the database (audit schema first) on PostgreSQL."""
+        if self.db:
+            return psql(self.db, query)
+        db = os.path.join(self.data, "audit.db" if audit else "keygate.db")
+        r = subprocess.run(["sqlite3", "-separator", "|", db, query], capture_output=True,
+                           text=True)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    def hex(self, column):
+        """SQL for a blob column as hex, in the store's dialect."""
+        return f"encode({column}, 'hex')" if self.db else f"hex({column})"
+
+    def integrity_check(self):
+        """The store's own consistency check: SQLite's integrity_check on both files, or
+        PostgreSQL's amcheck over every heap and B-tree index of the database."""
+        if not self.db:
+            for f in ("keygate.db", "audit.db"):
+                r = subprocess.run(["sqlite3", os.path.join(self.data, f), "PRAGMA integrity_check"],
+                                   capture_output=True, text=True)
+                assert r.stdout.strip() == "ok", f"{f}: {r.stdout}{r.stderr}"
+            return
+        u = urllib.parse.urlparse(self.db)
+        pgbin = "/usr/lib/postgresql/" + sorted(os.listdir("/usr/lib/postgresql"))[-1] + "/bin"
+        r = subprocess.run([pgbin + "/pg_amcheck", "--heapallindexed", "--install-missing",
+                            "-h", u.hostname, "-p", str(u.port), "-U", u.username,
+                            u.path.lstrip("/")], capture_output=True, text=True)
+        assert r.returncode == 0, f"pg_amcheck: {r.stdout}{r.stderr}"
 
     def server_log(self):
         with open(self.log_path) as f:

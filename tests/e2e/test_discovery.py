@@ -109,7 +109,7 @@ def test_health_ready_metrics(world):
     kg = world.kg
     assert kg.get("/healthz").json()["status"] == "ok"
     r = kg.get("/readyz")
-    assert r.status_code == 200 and r.json()["store"] == "sqlite"
+    assert r.status_code == 200 and r.json()["store"] == ("postgresql" if kg.db else "sqlite")
     m = kg.get("/metrics")
     assert m.headers["Content-Type"].startswith("text/plain")
     assert "keygate_http_requests_total" in m.text

@@ -148,14 +148,18 @@ enum kg_rc kg_sql_exec1(struct kg_store *s, const struct kg_sql_q *q, const char
     ON_POOLED(s, d->run(c, q, fmt, ap, NULL, NULL, &changes));
 }
 
-static enum kg_rc some(enum kg_rc rc, int64_t changes)
+/* run, then KG_ERR_NOT_FOUND if it changed no row (the row count is read after the run). */
+static enum kg_rc run_some(const struct kg_sql_driver *d, struct kg_conn *c,
+                           const struct kg_sql_q *q, const char *fmt, va_list ap)
 {
+    int64_t changes = 0;
+    enum kg_rc rc = d->run(c, q, fmt, ap, NULL, NULL, &changes);
     return rc == KG_OK && changes == 0 ? KG_ERR_NOT_FOUND : rc;
 }
 
 enum kg_rc kg_sql_exec1_some(struct kg_store *s, const struct kg_sql_q *q, const char *fmt, ...)
 {
-    ON_POOLED(s, some(d->run(c, q, fmt, ap, NULL, NULL, &changes), changes));
+    ON_POOLED(s, run_some(d, c, q, fmt, ap));
 }
 
 enum kg_rc kg_sql_get1(struct kg_store *s, const struct kg_sql_q *q, kg_sql_reader reader,
