@@ -18,6 +18,7 @@ struct kid_entry {
 struct active_entry {
     struct kg_key *key;
     int64_t checked_ms;
+    int64_t stamp; /* the store's config stamp when it was looked up; -1 if there was none */
 };
 
 struct kg_keyring {
@@ -27,6 +28,13 @@ struct kg_keyring {
     struct kg_map *by_kid;    /* kid -> struct kid_entry */
     struct kg_map *by_tenant; /* tenant id -> struct active_entry */
 };
+
+/* The store's config stamp at this request, or -1. */
+static int64_t stamp_now(struct kg_keyring *kr)
+{
+    int64_t st;
+    return kg_store_stamp(kr->store, &st) ? st : -1;
+}
 
 static void free_kid(void *p)
 {
@@ -105,9 +113,11 @@ enum kg_rc kg_keyring_active(struct kg_keyring *kr, const char *tenant_id, struc
                              struct kg_err *e)
 {
     int64_t now = kg_monotonic_ms();
+    int64_t stamp = stamp_now(kr);
     pthread_mutex_lock(&kr->mu);
     struct active_entry *a = kg_map_get(kr->by_tenant, tenant_id);
-    if (a && now - a->checked_ms < KG_KEYRING_TTL_MS) {
+    /* a rotation anywhere moves the stamp, so every node switches keys with its next request */
+    if (a && now - a->checked_ms < KG_KEYRING_TTL_MS && (stamp < 0 || a->stamp == stamp)) {
         kg_key_retain(a->key);
         *out = a->key;
         pthread_mutex_unlock(&kr->mu);
@@ -138,6 +148,7 @@ enum kg_rc kg_keyring_active(struct kg_keyring *kr, const char *tenant_id, struc
     struct active_entry *na = kg_calloc(1, sizeof *na);
     na->key = key;
     na->checked_ms = now;
+    na->stamp = stamp;
     kg_key_retain(key);
     struct active_entry *old = kg_map_put(kr->by_tenant, tenant_id, na);
     pthread_mutex_unlock(&kr->mu);

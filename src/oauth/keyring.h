@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  * The signing keys a node uses, decrypted once and shared: the active key of each tenant (looked
- * up again after KG_KEYRING_TTL_MS so that a rotation made anywhere is picked up), and every key
+ * up again when the store's config stamp moves, so that a rotation made anywhere is picked up with
+ * the next request, and at least every KG_KEYRING_TTL_MS), and every key
  * by kid for verification (kids are immutable; an unknown kid is asked of the store each time,
  * never cached as a failure, SPEC 6.1). Thread-safe. */
 #ifndef KG_OAUTH_KEYRING_H

@@ -105,11 +105,14 @@ class Keygate:
     has a database of its own (db), or shares the one given (another node)."""
 
     def __init__(self, data, host="127.0.0.1", port=None, public_url=None, extra=(), db=None):
-        self.db = db or (session_pg().createdb() if ON_PG else None)
+        if db is None:  # the suite's store; False: SQLite whatever the suite runs on
+            db = session_pg().createdb() if ON_PG else None
+        self.db = db or None
         self.data = str(data)
         self.host = host
         self.port = port or free_port(host)
-        self.public_url = public_url or f"https://{host}:{self.port}"
+        self.base = f"https://{host}:{self.port}"  # where this node listens
+        self.public_url = public_url or self.base  # what it calls itself (shared by nodes)
         self.extra = list(extra)
         self.proc = None
         self.log_path = os.path.join(self.data, "server.log")
@@ -149,7 +152,7 @@ class Keygate:
         while time.time() < deadline:
             assert self.proc.poll() is None, f"keygate exited: {self.server_log()[-3000:]}"
             try:
-                if requests.get(self.url + "/healthz", verify=self.ca, timeout=2).ok:
+                if requests.get(self.base + "/healthz", verify=self.ca, timeout=2).ok:
                     return self
             except (requests.ConnectionError, OSError):
                 pass
@@ -212,11 +215,11 @@ class Keygate:
 
     def post(self, path, data=None, **kw):
         kw.setdefault("verify", self.ca)
-        return requests.post(self.url + path, data=data, timeout=30, **kw)
+        return requests.post(self.base + path, data=data, timeout=30, **kw)
 
     def get(self, path, **kw):
         kw.setdefault("verify", self.ca)
-        return requests.get(self.url + path, timeout=30, **kw)
+        return requests.get(self.base + path, timeout=30, **kw)
 
     def jwks(self, tenant):
         return self.get(f"/{tenant}/discovery/v2.0/keys").json()

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Store contract: what every back end must do, run against SQLite in a temporary directory, and
  * against PostgreSQL (a database of its own per test) when KEYGATE_TEST_PG_DIR names a running
- * throwaway cluster (scripts/pg.sh; ctest's test_store_pg). Single-use consumption is atomic, families revoke their access tokens, tenants
- * isolate, migrations are idempotent across reopen. */
+ * throwaway cluster (scripts/pg.sh; ctest's test_store_pg). Single-use consumption is atomic,
+ * families revoke their access tokens, tenants isolate, migrations are idempotent across reopen. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
