@@ -3,19 +3,21 @@
 # Token issuance benchmark (not a test): client-credentials grants over keep-alive HTTPS with
 # wrk, RS256 and ES256, printing tokens/s, p50, p99 and keygate's CPU time per token next to the
 # signing time OpenSSL itself reports on this machine in the same run, and keygate's RSS after
-# the run. Usage: bench/token.sh [seconds-per-run] [connections]
+# the run. Usage: bench/token.sh [seconds-per-run] [connections] [sqlite|postgresql|two-node]
+# (store modes: bench/lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-20}
 CONNS=${2:-32}
+MODE=${3:-sqlite}
 bash scripts/deps.sh bench >/dev/null
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" --target keygate >/dev/null
 KG=$PWD/build/keygate
 WORK=$(mktemp -d)
-trap 'kill $PID 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
-D=$WORK/data
-TICK=$(getconf CLK_TCK)
+. bench/lib.sh
+trap cleanup EXIT
+store_setup
 
 echo "== OpenSSL reference (one core)"
 SPEED=$(openssl speed -seconds 5 rsa2048 ecdsap256 2>/dev/null)
@@ -27,21 +29,18 @@ echo "openssl rsa2048 sign: ${RSA_US} us   ecdsa p256 sign: ${EC_US} us"
 
 for alg in RS256 ES256; do
     t=$(echo "$alg" | tr 'A-Z' 'a-z')
-    $KG tenant create "$t" --signing-alg "$alg" --data "$D" >/dev/null
+    k tenant create "$t" --signing-alg "$alg" >/dev/null
 done
-$KG api create api://bench --permission read --data "$D" >/dev/null
-APP=$($KG app create --tenant rs256 bench --data "$D" --json)
+k api create api://bench --permission read >/dev/null
+APP=$(k app create --tenant rs256 bench --json)
 CID=$(echo "$APP" | sed -n 's/.*"client_id": "\([^"]*\)".*/\1/p')
 SEC=$(echo "$APP" | sed -n 's/.*"client_secret": "\([^"]*\)".*/\1/p')
-APP2=$($KG app create --tenant es256 bench --data "$D" --json)
+APP2=$(k app create --tenant es256 bench --json)
 CID2=$(echo "$APP2" | sed -n 's/.*"client_id": "\([^"]*\)".*/\1/p')
 SEC2=$(echo "$APP2" | sed -n 's/.*"client_secret": "\([^"]*\)".*/\1/p')
 PORT=$(( 20000 + RANDOM % 20000 ))
-$KG serve --data "$D" --listen 127.0.0.1:$PORT --log-level warn >"$WORK/out" 2>"$WORK/log" &
-PID=$!
-for _ in $(seq 100); do curl -sk "https://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+start_nodes "$PORT"
 
-cpu_ticks() { awk '{print $14 + $15}' /proc/$PID/stat; }
 run() { # tenant client secret alg reference_us
     cat >"$WORK/post.lua" <<LUA
 wrk.method = "POST"
@@ -51,7 +50,7 @@ LUA
     cat bench/result.lua >>"$WORK/post.lua"
     local before after out
     before=$(cpu_ticks)
-    out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" -s "$WORK/post.lua" "https://127.0.0.1:$PORT/$1/oauth2/v2.0/token")
+    out=$(wrk_nodes "$CONNS" "$WORK/post.lua" "/$1/oauth2/v2.0/token")
     after=$(cpu_ticks)
     echo "$out" | grep RESULT | awk -v a="$4" -v s="$SECS" -v b="$before" -v e="$after" \
         -v tick="$TICK" -v ref="$5" '{
@@ -60,9 +59,12 @@ LUA
                "keygate CPU %.1f us/token = %.2fx OpenSSL sign (%s us)\n",
                a, $2, s, $2 / s, $3, $4 / 1000, $5 / 1000, cpu_us, cpu_us / ref, ref }'
 }
-echo "== keygate ($(nproc) cores shared with wrk, $CONNS keep-alive HTTPS connections)"
+echo "== keygate ($(nproc) cores shared with wrk, $CONNS keep-alive HTTPS connections; $(mode_line))"
 run rs256 "$CID" "$SEC" RS256 "$RSA_US"
 run es256 "$CID2" "$SEC2" ES256 "$EC_US"
-TOTAL=$(curl -sk "https://127.0.0.1:$PORT/metrics" | awk '/^keygate_tokens_issued_total/ {s += $2} END {print s}')
-echo "keygate RSS after $TOTAL tokens: $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' /proc/$PID/status)"
-echo "audit: $(curl -sk "https://127.0.0.1:$PORT/metrics" | awk '/^keygate_audit_(events_total|commits_total|batch_max)/ {printf "%s=%s ", $1, $2}')"
+for i in "${!PIDS[@]}"; do
+    M=$(curl -sk "https://127.0.0.1:${PORTS[$i]}/metrics")
+    TOTAL=$(echo "$M" | awk '/^keygate_tokens_issued_total/ {s += $2} END {print s}')
+    echo "node $((i + 1)): RSS after $TOTAL tokens $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' "/proc/${PIDS[$i]}/status");" \
+        "audit: $(echo "$M" | awk '/^keygate_audit_(events_total|commits_total|batch_max)/ {printf "%s=%s ", $1, $2}')"
+done

@@ -6,12 +6,15 @@
 #     JWTs (each verified with RS256 on first use, then cached);
 #   - the cached API key again after the store grows from 1,000 to 1,000,000 API keys;
 #   - nginx "return 200" alone, and nginx auth_request -> keygate (deploy/nginx/keygate.conf).
-# Prints requests/s, p50, p99 and keygate's CPU time per decision.
-# Usage: bench/verify.sh [seconds-per-run] [connections]
+# Prints requests/s, p50, p99 and keygate's CPU time per decision. On PostgreSQL and with two
+# nodes (bench/lib.sh) it runs the decision sections (healthz, cached JWT and key, 4,000 JWTs,
+# paced); the plain-HTTP, 1,000,000-key and nginx sections are SQLite runs.
+# Usage: bench/verify.sh [seconds-per-run] [connections] [sqlite|postgresql|two-node]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
 CONNS=${2:-32}
+MODE=${3:-sqlite}
 bash scripts/deps.sh bench >/dev/null
 command -v sqlite3 >/dev/null || bash scripts/deps.sh test >/dev/null
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -19,10 +22,9 @@ cmake --build build -j"$(nproc)" --target keygate >/dev/null
 KG=$PWD/build/keygate
 WORK=$(mktemp -d)
 NGINX_PID=""
-trap 'kill $PID 2>/dev/null || true; [ -n "$NGINX_PID" ] && kill $NGINX_PID 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
-D=$WORK/data
-TICK=$(getconf CLK_TCK)
-k() { $KG "$@" --data "$D"; }
+. bench/lib.sh
+trap '[ -n "$NGINX_PID" ] && kill $NGINX_PID 2>/dev/null; cleanup' EXIT
+store_setup
 json() { sed -n "s/.*\"$1\": \"\([^\"]*\)\".*/\1/p"; }
 
 k tenant create contoso >/dev/null
@@ -35,16 +37,20 @@ CID=$(echo "$APP" | json client_id)
 SEC=$(echo "$APP" | json client_secret)
 k app grant --tenant contoso "$CID" --api api://bench --permission r:read >/dev/null
 # 999 more keys, so the store holds 1,000
-sqlite3 "$D/keygate.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 999)
-  INSERT INTO api_keys SELECT lower(hex(randomblob(16))), tenant_id, workspace_id, 'k'||i, role_id,
-  lower(hex(randomblob(32))), 'kg_key_x', 'bench', created_at, 0, 0, 0, 0 FROM n,
-  (SELECT * FROM api_keys LIMIT 1);"
+if [ "$MODE" = sqlite ]; then
+    sqlite3 "$D/keygate.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 999)
+      INSERT INTO api_keys SELECT lower(hex(randomblob(16))), tenant_id, workspace_id, 'k'||i, role_id,
+      lower(hex(randomblob(32))), 'kg_key_x', 'bench', created_at, 0, 0, 0, 0 FROM n,
+      (SELECT * FROM api_keys LIMIT 1);"
+else
+    psql -q "${STORE[1]}" -c "INSERT INTO api_keys SELECT md5(random()::text), tenant_id,
+      workspace_id, 'k'||i, role_id, md5(random()::text) || md5(random()::text), 'kg_key_x',
+      'bench', created_at, 0, 0, 0, 0 FROM generate_series(1, 999) i,
+      (SELECT * FROM api_keys LIMIT 1) k;"
+fi
 
 PORT=$(( 20000 + RANDOM % 20000 ))
-$KG serve --data "$D" --listen 127.0.0.1:$PORT --log-level warn >"$WORK/out" 2>"$WORK/log" &
-PID=$!
-for _ in $(seq 100); do curl -sk "https://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-URL=https://127.0.0.1:$PORT
+start_nodes "$PORT"
 TOKEN=$(curl -sk "$URL/contoso/oauth2/v2.0/token" -d grant_type=client_credentials \
     -d "client_id=$CID" -d "client_secret=$SEC" -d scope=api://bench/.default |
     sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
@@ -60,8 +66,6 @@ NEW=$WORK/tokens.lua
     echo "}"
 } >"$NEW"
 
-cpu_ticks() { awk '{print $14 + $15}' /proc/$PID/stat; }
-user_ticks() { awk '{print $14}' /proc/$PID/stat; }
 script() { # header-lines...
     {
         echo 'wrk.method = "GET"'
@@ -71,9 +75,12 @@ script() { # header-lines...
 }
 run() { # label url [cpu:yes|no]
     local before after ub ua out
-    before=$(cpu_ticks); ub=$(user_ticks)
-    out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" -s "$WORK/s.lua" "$2")
-    after=$(cpu_ticks); ua=$(user_ticks)
+    before=$(cpu_ticks); ub=$(cpu_ticks user)
+    case "$2" in
+    "$URL"*) out=$(wrk_nodes "$CONNS" "$WORK/s.lua" "${2#"$URL"}") ;; # the nodes
+    *) out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" -s "$WORK/s.lua" "$2") ;; # another server
+    esac
+    after=$(cpu_ticks); ua=$(cpu_ticks user)
     echo "$out" | grep RESULT | awk -v l="$1" -v s="$SECS" -v b="$before" -v e="$after" \
         -v ub="$ub" -v ua="$ua" -v tick="$TICK" -v cpu="${3:-yes}" '{
         n = ($2 > 0 ? $2 : 1);
@@ -84,7 +91,7 @@ run() { # label url [cpu:yes|no]
         if (cpu == "yes") printf "  keygate CPU %5.1f us/req (user %4.1f)", c, u;
         printf "\n" }'
 }
-echo "== keygate ($(nproc) cores shared with wrk, $CONNS keep-alive HTTPS connections, ${SECS}s each)"
+echo "== keygate ($(nproc) cores shared with wrk, $CONNS keep-alive HTTPS connections, ${SECS}s each; $(mode_line))"
 V="$URL/verify?api=api%3A%2F%2Fbench"
 script
 run "GET /healthz (trivial endpoint)" "$URL/healthz"
@@ -120,6 +127,12 @@ echo "== at about half the maximum rate (64 connections, one request per 3 ms ea
 CONNS_SAVED=$CONNS; CONNS=64
 run "/verify cached JWT, paced" "$V"
 CONNS=$CONNS_SAVED
+if [ "$MODE" != sqlite ]; then
+    for i in "${!PIDS[@]}"; do
+        echo "node $((i + 1)) RSS: $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' "/proc/${PIDS[$i]}/status")"
+    done
+    exit 0
+fi
 
 echo "== the same server behind a TLS-terminating proxy on loopback (--insecure-http)"
 HPORT=$(( PORT + 3 ))
@@ -127,7 +140,7 @@ $KG serve --data "$D" --listen 127.0.0.1:$HPORT --insecure-http --public-url "$U
     >"$WORK/out2" 2>"$WORK/log2" &
 HPID=$!
 for _ in $(seq 100); do curl -s "http://127.0.0.1:$HPORT/healthz" >/dev/null && break; sleep 0.1; done
-MAIN_PID=$PID; PID=$HPID
+MAIN_PIDS=("${PIDS[@]}"); PIDS=("$HPID")
 script
 run "GET /healthz over HTTP" "http://127.0.0.1:$HPORT/healthz"
 script "X-Original-URI: /things/ws1" "Authorization: Bearer $TOKEN"
@@ -135,7 +148,7 @@ run "/verify cached JWT over HTTP" "http://127.0.0.1:$HPORT/verify?api=api%3A%2F
 script "X-Original-URI: /things/ws1" "API-Key: $KEY"
 run "/verify cached API key over HTTP" "http://127.0.0.1:$HPORT/verify?api=api%3A%2F%2Fbench"
 kill $HPID; wait $HPID 2>/dev/null || true
-PID=$MAIN_PID
+PIDS=("${MAIN_PIDS[@]}")
 
 echo "== growing the store to 1,000,000 API keys"
 sqlite3 "$D/keygate.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 999000)
@@ -173,4 +186,4 @@ script
 run "nginx return 200 (alone)" "http://127.0.0.1:$UP/things/ws1" no
 script "API-Key: $KEY"
 run "nginx auth_request -> keygate" "http://127.0.0.1:$NP/things/ws1"
-echo "keygate RSS: $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' /proc/$PID/status)"
+echo "keygate RSS: $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' "/proc/${PIDS[0]}/status")"

@@ -192,6 +192,7 @@ def test_postgresql_outage_and_recovery(tmp_path):
             took = first_time(lambda: vw.verify("GET", "/apm/status", key=key).status_code
                               == 200, 5.0)
             assert took is not None, "keygate did not recover within 5 s"
+            print(f"answering 200 again {took * 1000:.0f} ms after PostgreSQL was restarted")
             assert kg.get("/readyz").status_code == 200
         finally:
             stop.set()

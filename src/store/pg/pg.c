@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "store/pg/pg.h"
@@ -30,6 +31,7 @@ extern const char *const kg_migrations_pg[];
 extern const int kg_migrations_pg_count;
 
 #define MAX_IDLE 32
+#define RETRY_MS 100 /* after a failed connect: no request waits on another one before */
 #define MAX_PARAMS 32
 #define WRITE_LOCK "7254901"   /* pg_advisory_xact_lock key of write transactions */
 #define MIGRATE_LOCK "7254900" /* pg_advisory_lock key of schema migrations */
@@ -93,20 +95,28 @@ static void conn_close(struct kg_conn *c)
     free(c);
 }
 
+/* A pooled connection, or a new one. For RETRY_MS after a connection attempt failed, calls that
+ * would need a new connection fail at once, so that while the database is unreachable worker
+ * threads do not queue behind connection timeouts. */
 static struct kg_conn *acquire(void *db)
 {
     struct kg_pgdb *p = db;
+    int64_t now = kg_monotonic_ms();
     pthread_mutex_lock(&p->mu);
     struct kg_conn *c = p->free_list;
     if (c) {
         p->free_list = c->next;
         p->idle--;
     }
+    bool wait = !c && now < p->retry_at_ms;
     pthread_mutex_unlock(&p->mu);
-    if (c) {
+    if (c || wait) {
         return c;
     }
     PGconn *pg = kg_pg_connect(p->url);
+    pthread_mutex_lock(&p->mu);
+    p->retry_at_ms = pg ? 0 : kg_monotonic_ms() + RETRY_MS;
+    pthread_mutex_unlock(&p->mu);
     if (!pg) {
         return NULL;
     }

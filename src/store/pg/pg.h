@@ -20,6 +20,7 @@ struct kg_pgdb {
     pthread_mutex_t mu;
     struct kg_conn *free_list;
     size_t idle;
+    int64_t retry_at_ms;     /* after a failed connect, calls fail at once until then */
     struct kg_pg_feed *feed; /* started by the first config_stamp call */
 };
 
