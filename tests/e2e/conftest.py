@@ -111,7 +111,8 @@ class Keygate:
         self.data = str(data)
         self.host = host
         self.port = port or free_port(host)
-        self.base = f"https://{host}:{self.port}"  # where this node listens
+        scheme = "http" if "--insecure-http" in extra else "https"
+        self.base = f"{scheme}://{host}:{self.port}"  # where this node listens
         self.public_url = public_url or self.base  # what it calls itself (shared by nodes)
         self.extra = list(extra)
         self.proc = None
