@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "http/server.h"
 #include "http/tls.h"
+#include "server/crash.h"
 #include "server/server.h"
 #include "verify/forwarded.h"
 
@@ -174,6 +175,7 @@ int kg_cmd_serve(int argc, char **argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread inherits; main waits below */
     signal(SIGPIPE, SIG_IGN);
+    kg_crash_report_install();
     struct kg_err e = {0};
     if (kg_master_key_load(srv.cfg.data_dir, true, srv.cfg.master_key, &e) != KG_OK) {
         return kg_cli_fail("%s", e.detail);

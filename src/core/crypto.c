@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0
- * See crypto.h. Everything here calls OpenSSL directly; nothing keeps state. */
+ * See crypto.h. Everything here calls OpenSSL directly; the only state is the random pool. */
 #include "core/crypto.h"
 
 #include <openssl/crypto.h>
@@ -7,6 +7,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +24,24 @@ static void random_direct(void *buf, size_t n)
 
 /* Small draws (identifiers, nonces) come from a per-thread pool refilled 1 KiB at a time: every
  * RAND_bytes call costs OpenSSL's locks and a getpid() fork check, several times per token.
- * Bytes are handed out once and wiped from the pool as they leave. keygate never forks after
- * start, so a pool cannot be shared by two processes. */
+ * Bytes are handed out once and wiped from the pool as they leave. A child process drops the
+ * pool it inherited (an atfork handler, which runs in the one thread a child has), so parent and
+ * child never hand out the same bytes. */
 #define POOL 1024
 static _Thread_local uint8_t pool[POOL];
 static _Thread_local size_t pool_left;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void drop_pool(void)
+{
+    OPENSSL_cleanse(pool, sizeof pool);
+    pool_left = 0;
+}
+
+static void register_atfork(void)
+{
+    pthread_atfork(NULL, NULL, drop_pool);
+}
 
 void kg_random(void *buf, size_t n)
 {
@@ -36,6 +50,7 @@ void kg_random(void *buf, size_t n)
         return;
     }
     if (pool_left < n) {
+        pthread_once(&atfork_once, register_atfork);
         random_direct(pool, POOL);
         pool_left = POOL;
     }

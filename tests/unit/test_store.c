@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/crypto.h"
@@ -254,6 +255,56 @@ static void stamp_sees_other_writers(void **state)
     kg_store_close(other);
 }
 
+/* A change made by another process (the CLI beside a server) is seen at once on SQLite, and
+ * within the change feed's second on PostgreSQL; a write that is not configuration (token state)
+ * leaves the stamp where it was, however the store notices writes. */
+static void stamp_sees_other_processes(void **state)
+{
+    struct kg_store *s = *state;
+    struct kg_tenant home;
+    tenant(s, "home", &home);
+    int64_t before = stamp_after(s, -1), after = 0;
+    if (on_pg()) {
+        usleep(1200 * 1000); /* let the feed settle on the tenant's stamp */
+        assert_int_equal(s->ops->config_stamp(s, &before), KG_OK);
+    }
+    for (int i = 0; i < 10; i++) {
+        bool config = i % 2 == 0;
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            struct kg_store *o = NULL;
+            int ok = kg_store_open(dir, &o, NULL) == KG_OK;
+            struct kg_tenant t;
+            char name[32];
+            snprintf(name, sizeof name, "proc-%d", i);
+            if (ok && config) {
+                tenant(o, name, &t);
+            } else if (ok) { /* a refresh family: token state, not configuration */
+                struct kg_refresh r;
+                refresh_rec(&r, home.id, name, name);
+                ok = o->ops->refresh_create(o, &r) == KG_OK;
+            }
+            kg_store_close(o);
+            _exit(ok ? 0 : 1);
+        }
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        if (config && on_pg()) {
+            after = stamp_after(s, before);
+            assert_true(after != before);
+        } else if (config) { /* SQLite: on the very next call */
+            assert_int_equal(s->ops->config_stamp(s, &after), KG_OK);
+            assert_true(after != before);
+        } else {
+            assert_int_equal(s->ops->config_stamp(s, &after), KG_OK);
+            assert_int_equal(after, before);
+        }
+        before = after;
+    }
+}
+
 static void reopen_is_idempotent(void **state)
 {
     (void)state;
@@ -270,6 +321,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(refresh_single_use, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_and_isolation, setup, teardown),
         cmocka_unit_test_setup_teardown(stamp_sees_other_writers, setup, teardown),
+        cmocka_unit_test_setup_teardown(stamp_sees_other_processes, setup, teardown),
         cmocka_unit_test_setup_teardown(reopen_is_idempotent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -61,10 +61,22 @@ struct kg_conn {
     struct kg_conn *next;
 };
 
+/* What config_stamp keeps (see lite_stamp). */
+#define WAL_HDR 96 /* both copies of SQLite's 48-byte WAL-index header */
+struct stamp_watch {
+    pthread_mutex_t mu;
+    struct kg_conn *c;                 /* its own connection, open till the store closes */
+    const volatile unsigned char *hdr; /* SQLite's own mapping of the WAL-index, or NULL */
+    unsigned char seen[WAL_HDR];       /* the header as it was before the last stamp read */
+    bool valid;
+    int64_t stamp;
+};
+
 struct lite {
     char *path;
     pthread_mutex_t mu;
     struct kg_conn *free_list;
+    struct stamp_watch w;
 };
 
 static enum kg_rc conn_open(const char *path, struct kg_conn **out)
@@ -274,6 +286,10 @@ static void rollback(struct kg_conn *c)
 static void lite_close(void *db)
 {
     struct lite *l = db;
+    if (l->w.c) {
+        conn_close(l->w.c);
+    }
+    pthread_mutex_destroy(&l->w.mu);
     while (l->free_list) {
         struct kg_conn *c = l->free_list;
         l->free_list = c->next;
@@ -284,13 +300,88 @@ static void lite_close(void *db)
     free(l);
 }
 
-/* The config stamp is one point read per request (sql.c): a read transaction, fcntl locks and
- * an fstat. Two attempts to skip it by watching keygate.db-shm failed: the WAL-index iChange
- * field does not move on every commit (changes were missed), and opening and closing the -shm
- * file ourselves released SQLite's POSIX locks on it (fcntl locks are per process and die with
- * any close), so another process reinitialised the shared memory under our connections
- * (SIGBUS). A safe version would take SQLite's own mapping through the VFS (xShmMap via
- * SQLITE_FCNTL_FILE_POINTER) instead of opening the file. */
+/* ---- the config stamp ----
+ * Every request starts by asking whether the configuration changed (sql.h config_stamp). A read
+ * of the one-row config_stamp table costs a read transaction (fcntl locks and an fstat, about
+ * 5-10 us). But no commit to keygate.db, by this process or any other, can happen without
+ * rewriting the WAL-index header in keygate.db-shm (its frame count, checksums and salts), so
+ * while that header is byte for byte what it was before the last read, the stamp has not
+ * moved either, and the answer is a 96-byte comparison.
+ *
+ * The header is read through SQLite's own mapping of the -shm file (the VFS's xShmMap on a
+ * connection kept open for this), never by opening the file ourselves: fcntl locks belong to
+ * the process and die with any close of the file, so an open and close of our own released
+ * SQLite's locks, and another process then reinitialised the shared memory under our
+ * connections (SIGBUS). Comparing only the iChange field is not enough either: it does not
+ * move on every commit. Without a mapping (another VFS, not in WAL mode) every call reads. */
+static void map_wal_index(struct stamp_watch *w)
+{
+    sqlite3_file *f = NULL;
+    if (sqlite3_file_control(w->c->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || !f ||
+        !f->pMethods || f->pMethods->iVersion < 2 || !f->pMethods->xShmMap) {
+        return;
+    }
+    void volatile *p = NULL;
+    if (f->pMethods->xShmMap(f, 0, 32768, 0, &p) == SQLITE_OK && p) {
+        w->hdr = (const volatile unsigned char *)p;
+    }
+}
+
+static const struct kg_sql_q STAMP_Q = {KG_SQL_SLOTS - 4, "SELECT v FROM config_stamp"};
+
+static bool stamp_row(const struct kg_row *r, void *out)
+{
+    *(int64_t *)out = kg_row_int(r, 0);
+    return false;
+}
+
+static enum kg_rc read_stamp(struct kg_conn *c, int64_t *out, ...)
+{
+    int64_t changes;
+    va_list ap;
+    va_start(ap, out);
+    enum kg_rc rc = run(c, &STAMP_Q, "", ap, stamp_row, out, &changes);
+    va_end(ap);
+    return rc;
+}
+
+static enum kg_rc lite_stamp(void *db, int64_t *out)
+{
+    struct lite *l = db;
+    struct stamp_watch *w = &l->w;
+    pthread_mutex_lock(&w->mu);
+    enum kg_rc rc = KG_OK;
+    if (!w->c && conn_open(l->path, &w->c) != KG_OK) {
+        w->c = NULL;
+        rc = KG_ERR_STORE;
+    }
+    if (!rc && !w->hdr && read_stamp(w->c, out) == KG_OK) { /* the first read maps the -shm */
+        map_wal_index(w);
+    }
+    unsigned char now[WAL_HDR];
+    if (!rc && w->hdr) {
+        for (size_t i = 0; i < WAL_HDR; i++) {
+            now[i] = w->hdr[i];
+        }
+        __atomic_thread_fence(__ATOMIC_SEQ_CST); /* the header before the read, never after */
+        if (w->valid && memcmp(now, w->seen, WAL_HDR) == 0) {
+            *out = w->stamp;
+            pthread_mutex_unlock(&w->mu);
+            return KG_OK;
+        }
+    }
+    if (!rc) {
+        rc = read_stamp(w->c, out);
+    }
+    w->valid = rc == KG_OK && w->hdr;
+    if (w->valid) {
+        memcpy(w->seen, now, WAL_HDR);
+        w->stamp = *out;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
 static const struct kg_sql_driver DRIVER = {
     .name = "sqlite",
     .acquire = acquire,
@@ -299,7 +390,7 @@ static const struct kg_sql_driver DRIVER = {
     .begin = begin,
     .commit = commit,
     .rollback = rollback,
-    .config_stamp = NULL,
+    .config_stamp = lite_stamp,
     .close = lite_close,
 };
 
@@ -365,6 +456,7 @@ enum kg_rc kg_store_sqlite_open(const char *path, struct kg_store **out, struct 
     struct lite *l = kg_calloc(1, sizeof *l);
     l->path = kg_strdup(path);
     pthread_mutex_init(&l->mu, NULL);
+    pthread_mutex_init(&l->w.mu, NULL);
     l->free_list = c;
     *out = kg_sql_store_new(&DRIVER, l);
     return KG_OK;
