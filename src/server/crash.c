@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifndef KG_SANITIZED
 static void say(const char *s)
 {
     ssize_t r = write(STDERR_FILENO, s, strlen(s));
@@ -29,6 +30,7 @@ static void on_fatal(int sig)
     backtrace_symbols_fd(frames, depth, STDERR_FILENO);
     raise(sig); /* SA_RESETHAND: the default action now */
 }
+#endif
 
 void kg_crash_report_install(void)
 {
