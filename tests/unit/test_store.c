@@ -229,6 +229,41 @@ static void audit_and_isolation(void **state)
     assert_int_equal(s->ops->user_get(s, b.id, u.oid, &got), KG_ERR_NOT_FOUND);
 }
 
+/* One batch with events of two tenants interleaved, then another: each tenant's chain is intact
+ * and links across the batches. */
+static void audit_chains_across_batches(void **state)
+{
+    struct kg_store *s = *state;
+    struct kg_tenant a, b;
+    tenant(s, "chain-a", &a);
+    tenant(s, "chain-b", &b);
+    for (int batch = 0; batch < 2; batch++) {
+        struct kg_audit ev[5];
+        memset(ev, 0, sizeof ev);
+        for (int i = 0; i < 5; i++) {
+            snprintf(ev[i].tenant_id, sizeof ev[i].tenant_id, "%s", i % 2 ? b.id : a.id);
+            snprintf(ev[i].action, sizeof ev[i].action, "act%d.%d", batch, i);
+            ev[i].time_ms = 1000 + 10 * batch + i;
+        }
+        assert_int_equal(s->ops->audit_append(s, ev, 5), KG_OK);
+    }
+    int64_t count = 0, bad = 0;
+    char head[KG_HASH_HEX];
+    assert_int_equal(s->ops->audit_verify(s, a.id, &count, &bad, head), KG_OK);
+    assert_int_equal(count, 6);
+    assert_int_equal(s->ops->audit_verify(s, b.id, &count, &bad, head), KG_OK);
+    assert_int_equal(count, 4);
+    struct kg_audit *out = NULL;
+    size_t n = 0;
+    assert_int_equal(s->ops->audit_list(s, b.id, 0, 100, &out, &n), KG_OK);
+    assert_int_equal(n, 4);
+    for (size_t i = 1; i < n; i++) { /* each event names the one before it */
+        assert_string_equal(out[i].prev_hash, out[i - 1].hash);
+    }
+    assert_string_equal(head, out[n - 1].hash);
+    free(out);
+}
+
 static void stamp_sees_other_writers(void **state)
 {
     struct kg_store *s = *state;
@@ -320,6 +355,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(tenants, setup, teardown),
         cmocka_unit_test_setup_teardown(refresh_single_use, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_and_isolation, setup, teardown),
+        cmocka_unit_test_setup_teardown(audit_chains_across_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(stamp_sees_other_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(stamp_sees_other_processes, setup, teardown),
         cmocka_unit_test_setup_teardown(reopen_is_idempotent, setup, teardown),

@@ -555,6 +555,35 @@ static enum kg_rc op_jti_revoked(struct kg_store *s, const char *jti)
     return kg_sql_get1(s, &SQL[Q_JTI_GET], read_nothing, NULL, "s", jti);
 }
 
+/* The chain heads of the tenants a batch has touched, so that each tenant's head is read from
+ * the store once per batch, not once per event (a round trip each on PostgreSQL). */
+#define BATCH_HEADS 16
+struct heads {
+    size_t n;
+    const char *tenant[BATCH_HEADS];
+    char hash[BATCH_HEADS][KG_HASH_HEX];
+};
+
+/* The head of tenant's chain into prev; its slot in h (or -1 when h is full). */
+static int chain_head(struct kg_sql_tx *t, struct heads *h, const char *tenant,
+                      char prev[KG_HASH_HEX], enum kg_rc *rc)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        if (strcmp(h->tenant[i], tenant) == 0) {
+            memcpy(prev, h->hash[i], KG_HASH_HEX);
+            return (int)i;
+        }
+    }
+    prev[0] = '\0';
+    *rc = kg_sql_get(t, &SQL[Q_AUDIT_LAST], read_hash, prev, "s", tenant);
+    *rc = *rc == KG_ERR_NOT_FOUND ? KG_OK : *rc;
+    if (*rc || h->n == BATCH_HEADS) {
+        return -1;
+    }
+    h->tenant[h->n] = tenant;
+    return (int)h->n++;
+}
+
 static enum kg_rc op_audit_append(struct kg_store *s, const struct kg_audit *ev, size_t n)
 {
     struct kg_sql_tx t;
@@ -562,13 +591,13 @@ static enum kg_rc op_audit_append(struct kg_store *s, const struct kg_audit *ev,
         return KG_ERR_STORE;
     }
     enum kg_rc rc = KG_OK;
+    struct heads heads = {0};
     for (size_t i = 0; !rc && i < n; i++) {
         const struct kg_audit *a = &ev[i];
         /* the chain is extended inside the write transaction (writers are serialised), so
          * writers from several processes and nodes still make one chain per tenant */
-        char prev[KG_HASH_HEX] = "", hash[KG_HASH_HEX];
-        rc = kg_sql_get(&t, &SQL[Q_AUDIT_LAST], read_hash, prev, "s", a->tenant_id);
-        rc = rc == KG_ERR_NOT_FOUND ? KG_OK : rc;
+        char prev[KG_HASH_HEX], hash[KG_HASH_HEX];
+        int slot = chain_head(&t, &heads, a->tenant_id, prev, &rc);
         kg_audit_hash(prev, a, hash);
         if (!rc) {
             rc = kg_sql_exec(&t, &SQL[Q_AUDIT_INS],
@@ -577,6 +606,9 @@ static enum kg_rc op_audit_append(struct kg_store *s, const struct kg_audit *ev,
                              a->time_ms, a->tenant_id, a->actor_type, a->actor_id, a->caller_id,
                              a->action, a->target, a->outcome, a->client_ip, a->trace_id, a->detail,
                              prev, hash);
+        }
+        if (!rc && slot >= 0) {
+            memcpy(heads.hash[slot], hash, KG_HASH_HEX);
         }
     }
     return kg_sql_end(&t, rc);
