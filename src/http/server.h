@@ -11,7 +11,8 @@ struct kg_http;
 /* Listens on srv->cfg.listen with TLS from cfg.tls_cert/tls_key unless cfg.insecure_http.
  * Requests run on MHD's thread pool. */
 enum kg_rc kg_http_start(struct kg_server *srv, struct kg_http **out, struct kg_err *e);
-/* Stops accepting and waits up to max_ms for in-flight requests (SIGTERM drain). */
+/* Waits up to max_ms for in-flight requests to finish (SIGTERM drain); kg_http_stop then closes
+ * the listen socket and every connection. */
 void kg_http_drain(struct kg_http *h, int max_ms);
 void kg_http_stop(struct kg_http *h);
 
