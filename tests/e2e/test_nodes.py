@@ -32,7 +32,7 @@ def node_pair(tmp_path, db, extra=()):
 
 
 def on(world, node):
-    """The same world, talking to another node."""
+    """The same world (a World or a VWorld), talking to another node."""
     w = copy.copy(world)
     w.kg = node
     return w
@@ -63,9 +63,7 @@ def test_a_token_from_one_node_is_good_on_the_other(nodes):
     token = vw.app_token()
     j = call(wb, "introspect", token).json()
     assert j["active"] is True and j["iss"] == f"{a.url}/{world.tid}/v2.0"
-    r = copy.copy(vw)
-    r.kg = b
-    assert r.verify("GET", "/apm/status", bearer=token).status_code == 200
+    assert on(vw, b).verify("GET", "/apm/status", bearer=token).status_code == 200
     # both nodes publish the same keys
     assert a.jwks(world.tid) == b.jwks(world.tid)
     # a refresh token rotated on A and replayed on B is theft: the family dies everywhere
@@ -81,8 +79,7 @@ def test_a_token_from_one_node_is_good_on_the_other(nodes):
 def test_a_revocation_reaches_every_node_within_a_second(nodes):
     world, a, b = nodes
     vw = VWorld(world)
-    vb = copy.copy(vw)
-    vb.kg = b
+    vb = on(vw, b)
     key = vw.reader_key
     assert vw.verify("GET", "/apm/status", key=key["key"]).status_code == 200
     assert vb.verify("GET", "/apm/status", key=key["key"]).status_code == 200
@@ -118,8 +115,7 @@ def test_signing_keys_rotate_twice_under_load_without_refusing_a_token(tmp_path)
     world, a, b = node_pair(tmp_path, session_pg().createdb(),
                             extra=["--jwks-max-age", "1", "--signing-key-lifetime", "0"])
     vw = VWorld(world)
-    va, vb = vw, copy.copy(vw)
-    vb.kg = b
+    va, vb = vw, on(vw, b)
     stop = threading.Event()
     refused, checked, kids = [], [0], set()
 

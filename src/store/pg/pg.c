@@ -331,12 +331,16 @@ static void rollback(struct kg_conn *c)
 static enum kg_rc config_stamp(void *db, int64_t *out)
 {
     struct kg_pgdb *p = db;
-    pthread_mutex_lock(&p->mu);
-    if (!p->feed) {
-        p->feed = kg_pg_feed_start(p->url);
+    struct kg_pg_feed *feed = atomic_load(&p->feed);
+    if (!feed) { /* once per process; servers only (the CLI never asks) */
+        pthread_mutex_lock(&p->mu);
+        feed = atomic_load(&p->feed);
+        if (!feed) {
+            feed = kg_pg_feed_start(p->url);
+            atomic_store(&p->feed, feed);
+        }
+        pthread_mutex_unlock(&p->mu);
     }
-    struct kg_pg_feed *feed = p->feed;
-    pthread_mutex_unlock(&p->mu);
     if (feed && kg_pg_feed_stamp(feed, out)) {
         return KG_OK;
     }
@@ -353,7 +357,7 @@ static enum kg_rc config_stamp(void *db, int64_t *out)
 static void pg_close(void *db)
 {
     struct kg_pgdb *p = db;
-    kg_pg_feed_stop(p->feed);
+    kg_pg_feed_stop(atomic_load(&p->feed));
     while (p->free_list) {
         struct kg_conn *c = p->free_list;
         p->free_list = c->next;

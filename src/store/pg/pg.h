@@ -20,8 +20,8 @@ struct kg_pgdb {
     pthread_mutex_t mu;
     struct kg_conn *free_list;
     size_t idle;
-    int64_t retry_at_ms;     /* after a failed connect, calls fail at once until then */
-    struct kg_pg_feed *feed; /* started by the first config_stamp call */
+    int64_t retry_at_ms;             /* after a failed connect, calls fail at once until then */
+    struct kg_pg_feed *_Atomic feed; /* started by the first config_stamp call */
 };
 
 /* A new connection to url, quiet (notices are not printed), or NULL (logged). */

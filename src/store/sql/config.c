@@ -279,17 +279,26 @@ static void read_hash(const struct kg_row *st, void *out)
 
 /* ---- operations ---- */
 
-static enum kg_rc key_insert(struct kg_sql_tx *t, const struct kg_signing_key *k)
+static enum kg_rc key_insert(struct kg_sql_tx *t, const void *arg)
 {
+    const struct kg_signing_key *k = arg;
     return kg_sql_exec(t, &SQL[Q_KEY_INS], "sssssbii", k->kid, k->tenant_id, k->alg, k->status,
                        k->public_jwk, k->private_sealed, k->private_sealed_len, k->created_at,
                        k->retired_at);
 }
 
-static enum kg_rc role_insert(struct kg_sql_tx *t, const struct kg_role *r)
+static enum kg_rc role_insert(struct kg_sql_tx *t, const void *arg)
 {
+    const struct kg_role *r = arg;
     return kg_sql_exec(t, &SQL[Q_ROLE_INS], "ssssi", r->id, r->tenant_id, r->name, r->permissions,
                        (int64_t)r->builtin);
+}
+
+static enum kg_rc secret_insert(struct kg_sql_tx *t, const void *arg)
+{
+    const struct kg_secret_rec *r = arg;
+    return kg_sql_exec(t, &SQL[Q_SECRET_INS], "ssssii", r->id, r->client_id, r->hash, r->hint,
+                       r->created_at, r->expires_at);
 }
 
 static enum kg_rc op_tenant_create(struct kg_store *s, const struct kg_tenant *tn,
@@ -353,8 +362,7 @@ static enum kg_rc op_app_create(struct kg_store *s, const struct kg_app *a,
                                 a->name, (int64_t)a->is_public, a->auth_method, a->grants,
                                 a->redirect_uris, a->sp_oid, a->token_lifetime, a->created_at);
     if (!rc && first) {
-        rc = kg_sql_exec(&t, &SQL[Q_SECRET_INS], "ssssii", first->id, first->client_id, first->hash,
-                         first->hint, first->created_at, first->expires_at);
+        rc = secret_insert(&t, first);
     }
     return kg_sql_end(&t, rc);
 }
@@ -375,8 +383,7 @@ static enum kg_rc op_app_list(struct kg_store *s, const char *tenant_id, struct 
 
 static enum kg_rc op_secret_add(struct kg_store *s, const struct kg_secret_rec *r)
 {
-    return kg_sql_exec1(s, &SQL[Q_SECRET_INS], "ssssii", r->id, r->client_id, r->hash, r->hint,
-                        r->created_at, r->expires_at);
+    return kg_sql_in_tx(s, secret_insert, r);
 }
 
 static enum kg_rc op_secret_list(struct kg_store *s, const char *client_id,
@@ -425,8 +432,7 @@ static enum kg_rc op_user_get(struct kg_store *s, const char *tenant_id, const c
 
 static enum kg_rc op_role_create(struct kg_store *s, const struct kg_role *r)
 {
-    return kg_sql_exec1(s, &SQL[Q_ROLE_INS], "ssssi", r->id, r->tenant_id, r->name, r->permissions,
-                        (int64_t)r->builtin);
+    return kg_sql_in_tx(s, role_insert, r);
 }
 
 void kg_sql_read_role(const struct kg_row *st, void *out)
@@ -460,9 +466,7 @@ static enum kg_rc op_principal_roles(struct kg_store *s, const char *tenant_id,
 
 static enum kg_rc op_signing_key_add(struct kg_store *s, const struct kg_signing_key *k)
 {
-    return kg_sql_exec1(s, &SQL[Q_KEY_INS], "sssssbii", k->kid, k->tenant_id, k->alg, k->status,
-                        k->public_jwk, k->private_sealed, k->private_sealed_len, k->created_at,
-                        k->retired_at);
+    return kg_sql_in_tx(s, key_insert, k);
 }
 
 static enum kg_rc op_signing_keys(struct kg_store *s, const char *tenant_id,

@@ -138,8 +138,9 @@ static enum kg_rc op_roles_list(struct kg_store *s, const char *tenant_id, struc
     return kg_sql_list(s, &ROLES, sizeof **out, kg_sql_read_role, (void **)out, n, "s", tenant_id);
 }
 
-static enum kg_rc key_insert(struct kg_sql_tx *t, const struct kg_api_key *k)
+static enum kg_rc key_insert(struct kg_sql_tx *t, const void *arg)
 {
+    const struct kg_api_key *k = arg;
     return kg_sql_exec(t, &KEY_INS, "ssssssssiii", k->id, k->tenant_id, k->workspace_id, k->name,
                        k->role_id, k->hash, k->hint, k->created_by, k->created_at, k->expires_at,
                        k->rate_limit);
@@ -147,11 +148,7 @@ static enum kg_rc key_insert(struct kg_sql_tx *t, const struct kg_api_key *k)
 
 static enum kg_rc op_apikey_create(struct kg_store *s, const struct kg_api_key *k)
 {
-    struct kg_sql_tx t;
-    if (kg_sql_begin(s, &t)) {
-        return KG_ERR_STORE;
-    }
-    return kg_sql_end(&t, key_insert(&t, k));
+    return kg_sql_in_tx(s, key_insert, k);
 }
 
 static enum kg_rc op_apikey_by_hash(struct kg_store *s, const char *hash, struct kg_api_key *out)

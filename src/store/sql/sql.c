@@ -257,9 +257,18 @@ enum kg_rc kg_sql_end(struct kg_sql_tx *t, enum kg_rc rc)
     return rc;
 }
 
+enum kg_rc kg_sql_in_tx(struct kg_store *s, kg_sql_tx_fn fn, const void *arg)
+{
+    struct kg_sql_tx t;
+    if (kg_sql_begin(s, &t)) {
+        return KG_ERR_STORE;
+    }
+    return kg_sql_end(&t, fn(&t, arg));
+}
+
 /* ---- the store ---- */
 
-static const struct kg_sql_q PING = {0, "SELECT 1"}, STAMP = {1, "SELECT v FROM config_stamp"};
+static const struct kg_sql_q PING = {0, "SELECT 1"};
 
 static void read_int(const struct kg_row *r, void *out)
 {
@@ -272,14 +281,10 @@ static enum kg_rc op_ping(struct kg_store *s)
     return kg_sql_get1(s, &PING, read_int, &one, "");
 }
 
-/* The driver's own (a change feed) where it has one, else one point read of a one-row table. */
 static enum kg_rc op_config_stamp(struct kg_store *s, int64_t *out)
 {
     struct sqlstore *st = impl(s);
-    if (st->d->config_stamp) {
-        return st->d->config_stamp(st->db, out);
-    }
-    return kg_sql_get1(s, &STAMP, read_int, out, "");
+    return st->d->config_stamp(st->db, out);
 }
 
 static void op_close(struct kg_store *s)

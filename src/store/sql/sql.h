@@ -54,7 +54,8 @@ struct kg_sql_driver {
     enum kg_rc (*begin)(struct kg_conn *c);
     enum kg_rc (*commit)(struct kg_conn *c);
     void (*rollback)(struct kg_conn *c);
-    enum kg_rc (*config_stamp)(void *db, int64_t *out); /* NULL: read config_stamp per call */
+    /* The config stamp (store.h), kept as cheaply as the engine allows. */
+    enum kg_rc (*config_stamp)(void *db, int64_t *out);
     void (*close)(void *db);
 };
 
@@ -94,6 +95,10 @@ enum kg_rc kg_sql_collect(struct kg_sql_tx *t, const struct kg_sql_q *q, size_t 
 enum kg_rc kg_sql_end_one(struct kg_sql_tx *t, enum kg_rc rc, enum kg_rc none_rc);
 /* Commits if rc is KG_OK (else rolls back), releases the connection, returns the outcome. */
 enum kg_rc kg_sql_end(struct kg_sql_tx *t, enum kg_rc rc);
+/* fn(t, arg) in a write transaction of its own: for the writers a bigger transaction also
+ * calls (an insert shared by a create-with-children and a create-alone). */
+typedef enum kg_rc (*kg_sql_tx_fn)(struct kg_sql_tx *t, const void *arg);
+enum kg_rc kg_sql_in_tx(struct kg_store *s, kg_sql_tx_fn fn, const void *arg);
 
 /* Column readers. */
 void kg_row_str(const struct kg_row *r, int col, char *dst, size_t size);

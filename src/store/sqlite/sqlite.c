@@ -249,15 +249,21 @@ static enum kg_rc run(struct kg_conn *c, const struct kg_sql_q *q, const char *f
     return KG_ERR_STORE;
 }
 
-/* A statement that binds nothing (the variadic part is empty). */
-static enum kg_rc exec_sql(struct kg_conn *c, const struct kg_sql_q *q, ...)
+/* run for a statement that binds nothing (the variadic part is empty and never read). */
+static enum kg_rc run_plain(struct kg_conn *c, const struct kg_sql_q *q, kg_sql_each each,
+                            void *arg, ...)
 {
     int64_t changes;
     va_list ap;
-    va_start(ap, q);
-    enum kg_rc rc = run(c, q, "", ap, NULL, NULL, &changes);
+    va_start(ap, arg);
+    enum kg_rc rc = run(c, q, "", ap, each, arg, &changes);
     va_end(ap);
     return rc;
+}
+
+static enum kg_rc exec_sql(struct kg_conn *c, const struct kg_sql_q *q)
+{
+    return run_plain(c, q, NULL, NULL);
 }
 
 static const struct kg_sql_q BEGIN_Q = {KG_SQL_SLOTS - 3, "BEGIN IMMEDIATE"},
@@ -335,14 +341,9 @@ static bool stamp_row(const struct kg_row *r, void *out)
     return false;
 }
 
-static enum kg_rc read_stamp(struct kg_conn *c, int64_t *out, ...)
+static enum kg_rc read_stamp(struct kg_conn *c, int64_t *out)
 {
-    int64_t changes;
-    va_list ap;
-    va_start(ap, out);
-    enum kg_rc rc = run(c, &STAMP_Q, "", ap, stamp_row, out, &changes);
-    va_end(ap);
-    return rc;
+    return run_plain(c, &STAMP_Q, stamp_row, out);
 }
 
 static enum kg_rc lite_stamp(void *db, int64_t *out)
