@@ -21,6 +21,8 @@
 #define KG_MAX_SCOPE_LEN 1024
 /* A JWT we accept for verification; ours are ~1.2 KiB. */
 #define KG_MAX_JWT 8192
+/* A token response: an access token, an ID token and the other members. */
+#define KG_MAX_TOKEN_RESPONSE (2 * KG_MAX_JWT + 4096)
 /* JSON nesting depth accepted by the decoder. */
 #define KG_MAX_JSON_DEPTH 16
 /* JSON document size for request bodies. */

@@ -299,6 +299,6 @@ void kg_ep_authorize(const struct kg_req *req, struct kg_resp *resp, struct kg_s
         kg_signin_audit(req, resp, &f->out);
     }
     kg_form_free(&f->form);
-    kg_json_free(f->out.body);
+    kg_oout_clear(&f->out);
     free(f);
 }

@@ -221,7 +221,7 @@ void kg_ep_device(const struct kg_req *req, struct kg_resp *resp)
     run(x);
     kg_signin_audit(req, resp, &x->out);
     kg_form_free(&x->form);
-    kg_json_free(x->out.body);
+    kg_oout_clear(&x->out);
     free(x);
 }
 

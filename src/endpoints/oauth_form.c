@@ -147,10 +147,14 @@ void kg_ep_oauth_form(const struct kg_req *req, struct kg_resp *resp, struct kg_
               : strcmp(which, "revoke") == 0     ? kg_revoke(&rq, &out)
               : strcmp(which, "devicecode") == 0 ? kg_device_authorize(&rq, &out)
                                                  : kg_introspect(&rq, &out);
+    char *body = ok ? kg_oout_take_body(&out) : NULL;
+    if (ok && !body) {
+        ok = kg_oout_fail(&out, KG_OE_SERVER_ERROR, "The response does not fit.");
+    }
     if (ok) {
-        kg_resp_json(resp, 200, out.body, "no-store");
+        kg_resp_set_body(resp, 200, "application/json", body);
+        kg_resp_add_header(resp, "Cache-Control", "no-store");
         kg_resp_add_header(resp, "Pragma", "no-cache");
-        out.body = NULL;
         if (strcmp(which, "token") == 0) {
             atomic_fetch_add(&req->srv->metrics.tokens[grant_kind(&form)], 1);
         }
@@ -164,6 +168,6 @@ void kg_ep_oauth_form(const struct kg_req *req, struct kg_resp *resp, struct kg_
     if (out.naudit) {
         resp->on_commit_failure = commit_failed;
     }
-    kg_json_free(out.body);
+    kg_oout_clear(&out);
     kg_form_free(&form);
 }

@@ -113,7 +113,7 @@ bool kg_device_authorize(const struct kg_oreq *rq, struct kg_oout *out)
     kg_json_set_int(b, "interval", KG_DEVICE_INTERVAL);
     kg_json_set_str(b, "message", msg);
     kg_wipe(device_code, sizeof device_code);
-    kg_json_free(out->body);
+    kg_oout_clear(out);
     out->body = b;
     struct kg_audit *a = kg_oout_audit(out, rq, "device.code_issued", "success");
     kg_strlcpy(a->actor_type, "app", sizeof a->actor_type);

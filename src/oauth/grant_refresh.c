@@ -147,19 +147,20 @@ static enum kg_rc rotate(const struct kg_oreq *rq, const struct kg_client *c,
     next.access_exp = exp;
     next.created_at = rq->now;
     next.expires_at = rq->now + rq->srv->cfg.refresh_lifetime;
-    kg_json_set_str(out->body, "refresh_token", token2);
-    kg_json_set_int(out->body, "refresh_token_expires_in", rq->srv->cfg.refresh_lifetime);
+    kg_tokens_add_refresh_members(out, token2, rq->srv->cfg.refresh_lifetime);
     kg_wipe(token2, sizeof token2);
 
-    char *body = kg_json_dump(out->body);
+    const char *body = kg_oout_close(out); /* the response is also the grace answer */
+    if (!body) {
+        kg_oout_fail(out, KG_OE_SERVER_ERROR, NULL);
+        return KG_ERR_TOO_LONG;
+    }
     size_t n = strlen(body);
     uint8_t *grace = kg_malloc(n + KG_SEAL_OVERHEAD);
     uint8_t key[32];
     grace_key(token, key);
     rc = kg_seal(key, r->hash, strlen(r->hash), body, n, grace);
     kg_wipe(key, sizeof key);
-    kg_wipe(body, n);
-    free(body);
     if (rc == KG_OK) {
         rc = st->ops->refresh_rotate(st, r->hash, &next, grace, n + KG_SEAL_OVERHEAD, rq->now);
     }

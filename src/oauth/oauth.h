@@ -30,7 +30,9 @@ struct kg_oreq {
 #define KG_OUT_AUDIT 4
 
 struct kg_oout {
-    struct kg_json *body; /* success body (owned) */
+    struct kg_json *body; /* success body (owned), or: */
+    struct kg_jw tokens;  /* a token response being written (kg_oout_tokens; buffer owned) */
+    bool tokens_closed;   /* ... and finished (kg_oout_close) */
     enum kg_oerr err;     /* KG_OE_NONE on success */
     char err_extra[200];  /* appended to error_description */
     bool basic_used;      /* the client tried HTTP Basic: invalid_client carries
@@ -41,6 +43,17 @@ struct kg_oout {
 
 /* Sets an error outcome and returns false, for `return fail(out, ...)` style. */
 bool kg_oout_fail(struct kg_oout *out, enum kg_oerr e, const char *extra);
+/* Starts the token response (RFC 6749 5.1), written member by member without a tree: the
+ * hot path of every grant. Replaces any body. */
+struct kg_jw *kg_oout_tokens(struct kg_oout *out);
+/* Finishes the token response and returns its text, still owned by out (NULL when it did not
+ * fit or none was started). */
+const char *kg_oout_close(struct kg_oout *out);
+/* The success body as JSON text (owned by the caller; NULL when there is none or the token
+ * response did not fit); the outcome keeps no body afterwards. */
+char *kg_oout_take_body(struct kg_oout *out);
+/* Frees whatever body the outcome holds. */
+void kg_oout_clear(struct kg_oout *out);
 /* Adds an audit event for this request; fields not given are empty. */
 struct kg_audit *kg_oout_audit(struct kg_oout *out, const struct kg_oreq *rq, const char *action,
                                const char *outcome);
@@ -86,13 +99,15 @@ struct kg_subject {
 /* Access token lifetime for this client (application, else tenant, else 3600 s). */
 int64_t kg_tokens_lifetime(const struct kg_oreq *rq, const struct kg_client *c);
 /* Mints an access token (and an ID token when scope has openid and the subject is a user) into
- * out->body as a complete token response, minus refresh fields. Uses jti when it is not empty,
- * else makes one; sets *exp of the access token. */
+ * a token response (kg_oout_tokens) that is complete but for the refresh members. Uses jti when it
+ * is not empty, else makes one; sets *exp of the access token. */
 bool kg_tokens_mint(const struct kg_oreq *rq, const struct kg_client *c, const struct kg_scope *sc,
                     const struct kg_subject *sub, char jti[KG_ID], int64_t *exp,
                     struct kg_oout *out);
+/* Adds refresh_token and refresh_token_expires_in to the token response being written. */
+void kg_tokens_add_refresh_members(struct kg_oout *out, const char *token, int64_t lifetime);
 /* Issues a new refresh token family (family_id, or a new id when NULL or empty) for the
- * response in out->body (adds refresh_token and refresh_token_expires_in). */
+ * token response being written (adds its refresh members). */
 bool kg_tokens_add_refresh(const struct kg_oreq *rq, const struct kg_client *c,
                            const struct kg_scope *sc, const struct kg_subject *sub, const char *jti,
                            int64_t exp, const char *family_id, struct kg_oout *out);

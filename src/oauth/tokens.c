@@ -111,15 +111,15 @@ bool kg_tokens_mint(const struct kg_oreq *rq, const struct kg_client *c, const s
         return false;
     }
 
-    struct kg_json *body = kg_json_obj();
-    kg_json_set_str(body, "token_type", "Bearer");
-    kg_json_set_str(body, "scope", sc->requested);
-    kg_json_set_int(body, "expires_in", life);
-    kg_json_set_int(body, "ext_expires_in", life);
+    struct kg_jw *body = kg_oout_tokens(out);
+    kg_jw_str(body, "token_type", "Bearer");
+    kg_jw_str(body, "scope", sc->requested);
+    kg_jw_int(body, "expires_in", life);
+    kg_jw_int(body, "ext_expires_in", life);
     if (life > 7200) { /* COMPAT: MSAL refreshes proactively after refresh_in */
-        kg_json_set_int(body, "refresh_in", life / 2);
+        kg_jw_int(body, "refresh_in", life / 2);
     }
-    kg_json_set_str(body, "access_token", access);
+    kg_jw_str(body, "access_token", access);
     free(access);
 
     if (sub->is_user && sc->openid) { /* OIDC Core 2; COMPAT "ID token" */
@@ -144,10 +144,9 @@ bool kg_tokens_mint(const struct kg_oreq *rq, const struct kg_client *c, const s
         identity_claims(&id, sub->user, sc->email);
         char *idt = NULL;
         if (!sign(rq, "JWT", &id, &idt, out)) {
-            kg_json_free(body);
             return false;
         }
-        kg_json_set_str(body, "id_token", idt);
+        kg_jw_str(body, "id_token", idt);
         free(idt);
     }
     const char *ci = kg_form_get(rq->form, "client_info");
@@ -155,13 +154,17 @@ bool kg_tokens_mint(const struct kg_oreq *rq, const struct kg_client *c, const s
         char info[200], enc[300];
         snprintf(info, sizeof info, "{\"uid\":\"%s\",\"utid\":\"%s\"}", subject, rq->tenant->id);
         kg_b64url_encode((const uint8_t *)info, strlen(info), enc);
-        kg_json_set_str(body, "client_info", enc);
+        kg_jw_str(body, "client_info", enc);
     }
-    kg_json_set_int(body, "created_at", now);
-    kg_json_free(out->body);
-    out->body = body;
+    kg_jw_int(body, "created_at", now);
     *exp_out = exp;
     return true;
+}
+
+void kg_tokens_add_refresh_members(struct kg_oout *out, const char *token, int64_t lifetime)
+{
+    kg_jw_str(&out->tokens, "refresh_token", token);
+    kg_jw_int(&out->tokens, "refresh_token_expires_in", lifetime);
 }
 
 bool kg_tokens_add_refresh(const struct kg_oreq *rq, const struct kg_client *c,
@@ -192,8 +195,7 @@ bool kg_tokens_add_refresh(const struct kg_oreq *rq, const struct kg_client *c,
         kg_wipe(token, sizeof token);
         return kg_oout_fail(out, KG_OE_UNAVAILABLE, NULL);
     }
-    kg_json_set_str(out->body, "refresh_token", token);
-    kg_json_set_int(out->body, "refresh_token_expires_in", rq->srv->cfg.refresh_lifetime);
+    kg_tokens_add_refresh_members(out, token, rq->srv->cfg.refresh_lifetime);
     kg_wipe(token, sizeof token);
     return true;
 }
