@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0
- * Micro-benchmark (not a test): time of one kg_jws_sign (cjose) per algorithm against one raw
- * OpenSSL EVP_DigestSign of the same key size on this machine, single thread. Evidence for or
- * against calling OpenSSL directly instead of cjose on the token path. */
+ * Micro-benchmark (not a test): time of one kg_jws_sign_raw per algorithm (cjose) against
+ * cjose_jws_sign called bare, an OpenSSL EVP_DigestSign per signature, and a prepared
+ * EVP_PKEY_sign (what `openssl speed` times), single thread, interleaved rounds. Evidence for or
+ * against calling OpenSSL directly instead of cjose on the token path. 2026-12-01: cjose
+ * 21.2 us per ES256 JWS against 19.8 us for the bare prepared signature (no encoding), and a
+ * complete JWS signer on prepared contexts, built to try it, 20.8 us (RS256: 256, 253, 254 us).
+ * cjose is not the bottleneck, so the signer was dropped. */
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/ec.h>
@@ -13,6 +17,7 @@
 
 #include "core/crypto.h"
 #include "jose/jose.h"
+#include "jose/key_internal.h"
 
 static double now(void)
 {
@@ -21,97 +26,131 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static double raw(const char *alg, int n)
-{
-    EVP_PKEY *k = strcmp(alg, "RS256") == 0 ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256");
-    unsigned char msg[600], sig[512];
-    memset(msg, 'a', sizeof msg);
-    double t0 = now();
-    for (int i = 0; i < n; i++) {
-        EVP_MD_CTX *c = EVP_MD_CTX_new();
-        size_t sl = sizeof sig;
-        EVP_DigestSignInit(c, NULL, EVP_sha256(), NULL, k);
-        EVP_DigestSign(c, sig, &sl, msg, sizeof msg);
-        EVP_MD_CTX_free(c);
-    }
-    double us = (now() - t0) / n * 1e6;
-    EVP_PKEY_free(k);
-    return us;
-}
+/* The candidates, each signing the same payload with a key of the same type. */
+enum method { KG, CJOSE, RAW, PREPARED, METHODS };
+static const char *const method_name[METHODS] = {"kg_jws_sign_raw (keygate)", "cjose_jws_sign",
+                                                 "EVP_DigestSign per call",
+                                                 "prepared EVP_PKEY_sign"};
 
-/* What openssl speed does: one EVP_PKEY_CTX set up once, then SHA-256 and EVP_PKEY_sign per
- * signature (plus, for ES256, DER to the JWS's raw r||s). */
-static double prepared(const char *alg, int n)
-{
-    bool rsa = strcmp(alg, "RS256") == 0;
-    EVP_PKEY *k = rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256");
-    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(k, NULL);
-    EVP_PKEY_sign_init(c);
-    if (rsa) {
-        EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING);
-    }
-    EVP_PKEY_CTX_set_signature_md(c, EVP_sha256());
-    unsigned char msg[600], sig[512], dig[32], raw64[64];
-    memset(msg, 'a', sizeof msg);
-    double t0 = now();
-    for (int i = 0; i < n; i++) {
-        size_t sl = sizeof sig;
-        unsigned int dl = 0;
-        EVP_Digest(msg, sizeof msg, dig, &dl, EVP_sha256(), NULL);
-        EVP_PKEY_sign(c, sig, &sl, dig, dl);
-        if (!rsa) {
-            const unsigned char *p = sig;
-            ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)sl);
-            BN_bn2binpad(ECDSA_SIG_get0_r(es), raw64, 32);
-            BN_bn2binpad(ECDSA_SIG_get0_s(es), raw64 + 32, 32);
-            ECDSA_SIG_free(es);
-        }
-    }
-    double us = (now() - t0) / n * 1e6;
-    EVP_PKEY_CTX_free(c);
-    EVP_PKEY_free(k);
-    return us;
-}
+struct bench {
+    const char *alg;
+    bool rsa;
+    struct kg_key *k;   /* KG and CJOSE */
+    cjose_header_t *h;  /* CJOSE */
+    EVP_PKEY *pkey;     /* RAW and PREPARED */
+    EVP_PKEY_CTX *prep; /* PREPARED */
+    char payload[600];
+};
 
-static double jose(const char *alg, int n)
+static void setup(struct bench *b, const char *alg)
 {
+    memset(b, 0, sizeof *b);
+    b->alg = alg;
+    b->rsa = strcmp(alg, "RS256") == 0;
     uint8_t master[32] = {1};
     char kid[48];
     char *pub = NULL;
     uint8_t *sealed = NULL;
     size_t sl = 0;
-    struct kg_key *k = NULL;
     if (kg_key_generate(alg, master, kid, &pub, &sealed, &sl, NULL) ||
-        kg_key_unseal(alg, kid, master, sealed, sl, &k, NULL)) {
+        kg_key_unseal(alg, kid, master, sealed, sl, &b->k, NULL)) {
         abort();
     }
-    struct kg_json *claims = kg_json_obj();
-    const char *names[] = {"iss", "aud", "sub", "oid", "tid", "azp", "client_id", "jti"};
-    for (int i = 0; i < 8; i++) {
-        kg_json_set_str(claims, names[i], "0123456789abcdef0123456789abcdef0123");
-    }
-    double t0 = now();
-    for (int i = 0; i < n; i++) {
-        char *jwt = NULL;
-        kg_jws_sign(k, "at+jwt", claims, &jwt, NULL);
-        free(jwt);
-    }
-    double us = (now() - t0) / n * 1e6;
-    kg_json_free(claims);
-    kg_key_release(k);
     free(pub);
     free(sealed);
-    return us;
+    cjose_err cerr;
+    b->h = cjose_header_new(&cerr);
+    cjose_header_set(b->h, CJOSE_HDR_ALG, alg, &cerr);
+    cjose_header_set(b->h, CJOSE_HDR_KID, kid, &cerr);
+    cjose_header_set(b->h, "typ", "at+jwt", &cerr);
+    b->pkey = b->rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256");
+    b->prep = EVP_PKEY_CTX_new(b->pkey, NULL);
+    EVP_PKEY_sign_init(b->prep);
+    if (b->rsa) {
+        EVP_PKEY_CTX_set_rsa_padding(b->prep, RSA_PKCS1_PADDING);
+    }
+    EVP_PKEY_CTX_set_signature_md(b->prep, EVP_sha256());
+    /* an access token's claims: 15 members, about 600 bytes */
+    memset(b->payload, 'a', sizeof b->payload - 2);
+    b->payload[0] = '{';
+    b->payload[sizeof b->payload - 2] = '}';
+}
+
+static void teardown(struct bench *b)
+{
+    kg_key_release(b->k);
+    cjose_header_release(b->h);
+    EVP_PKEY_CTX_free(b->prep);
+    EVP_PKEY_free(b->pkey);
+}
+
+static void once(struct bench *b, enum method m)
+{
+    size_t n = strlen(b->payload);
+    unsigned char sig[512], dig[32];
+    size_t sl = sizeof sig;
+    switch (m) {
+    case KG: {
+        char *jwt = NULL;
+        kg_jws_sign_raw(b->k, "at+jwt", b->payload, n, &jwt, NULL);
+        free(jwt);
+        break;
+    }
+    case CJOSE: {
+        cjose_err cerr;
+        cjose_jws_t *jws = cjose_jws_sign(b->k->jwk, b->h, (const uint8_t *)b->payload, n, &cerr);
+        const char *ser = NULL;
+        cjose_jws_export(jws, &ser, &cerr);
+        free(kg_strdup(ser));
+        cjose_jws_release(jws);
+        break;
+    }
+    case RAW: {
+        EVP_MD_CTX *c = EVP_MD_CTX_new();
+        EVP_DigestSignInit(c, NULL, EVP_sha256(), NULL, b->pkey);
+        EVP_DigestSign(c, sig, &sl, (const unsigned char *)b->payload, n);
+        EVP_MD_CTX_free(c);
+        break;
+    }
+    case PREPARED: {
+        unsigned int dl = 0;
+        EVP_Digest(b->payload, n, dig, &dl, EVP_sha256(), NULL);
+        EVP_PKEY_sign(b->prep, sig, &sl, dig, dl);
+        break;
+    }
+    case METHODS: break;
+    }
 }
 
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 2000;
-    printf("RS256: kg_jws_sign %.1f us   raw EVP_DigestSign %.1f us   prepared EVP_PKEY_sign %.1f "
-           "us\n",
-           jose("RS256", n), raw("RS256", n), prepared("RS256", n));
-    printf("ES256: kg_jws_sign %.1f us   raw EVP_DigestSign %.1f us   prepared EVP_PKEY_sign %.1f "
-           "us\n",
-           jose("ES256", n * 10), raw("ES256", n * 10), prepared("ES256", n * 10));
+    const char *algs[2] = {"RS256", "ES256"};
+    for (int a = 0; a < 2; a++) {
+        struct bench b;
+        setup(&b, algs[a]);
+        int per_round = (a ? n * 10 : n) / 10;
+        double best[METHODS];
+        for (int m = 0; m < METHODS; m++) {
+            best[m] = 1e9;
+        }
+        /* methods interleaved, ten rounds, best round kept: this machine is shared and its
+         * speed drifts by more than the differences measured here */
+        for (int round = 0; round < 10; round++) {
+            for (int m = 0; m < METHODS; m++) {
+                double t0 = now();
+                for (int i = 0; i < per_round; i++) {
+                    once(&b, (enum method)m);
+                }
+                double us = (now() - t0) / per_round * 1e6;
+                best[m] = us < best[m] ? us : best[m];
+            }
+        }
+        printf("%s:", algs[a]);
+        for (int m = 0; m < METHODS; m++) {
+            printf("  %s %.1f us%s", method_name[m], best[m], m + 1 < METHODS ? "," : "\n");
+        }
+        teardown(&b);
+    }
     return 0;
 }

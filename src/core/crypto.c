@@ -79,9 +79,23 @@ void kg_trace_id(char *out)
     kg_hex_encode(b, sizeof b, out);
 }
 
+/* Fetched once: SHA256() and EVP_sha256() look the algorithm up in the provider on every call,
+ * which costs more than hashing a secret. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void kg_sha256(const void *p, size_t n, uint8_t out[KG_SHA256_LEN])
 {
-    SHA256(p, n, out);
+    pthread_once(&sha256_once, sha256_fetch);
+    if (!sha256_md || !EVP_Digest(p, n, out, NULL, sha256_md, NULL)) {
+        fputs("keygate: SHA-256 unavailable\n", stderr);
+        abort();
+    }
 }
 
 void kg_hmac_sha256(const uint8_t key[32], const void *p, size_t n, uint8_t out[KG_SHA256_LEN])

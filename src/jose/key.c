@@ -138,6 +138,13 @@ enum kg_rc kg_key_unseal(const char *alg, const char *kid, const uint8_t master_
     if (!jwk) {
         return KG_FAIL(e, KG_ERR_CRYPTO, "signing key import: %s", cerr.message);
     }
+    cjose_jwk_kty_t want = strcmp(alg, "RS256") == 0   ? CJOSE_JWK_KTY_RSA
+                           : strcmp(alg, "ES256") == 0 ? CJOSE_JWK_KTY_EC
+                                                       : CJOSE_JWK_KTY_OCT;
+    if (want == CJOSE_JWK_KTY_OCT || cjose_jwk_get_kty(jwk, &cerr) != want) {
+        cjose_jwk_release(jwk);
+        return KG_FAIL(e, KG_ERR_CRYPTO, "signing key %s is not a %s key", kid, alg);
+    }
     struct kg_key *k = kg_calloc(1, sizeof *k);
     atomic_init(&k->refs, 1);
     k->jwk = jwk;

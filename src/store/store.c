@@ -67,27 +67,58 @@ void kg_store_hash_secret(const char *secret, size_t n, char out[KG_HASH_HEX])
     kg_hex_encode(h, sizeof h, out);
 }
 
-static void field(struct kg_buf *b, const char *v)
+/* Appends the decimal digits of v and then c. */
+static size_t number(char *b, size_t o, int64_t v, char c)
 {
-    kg_buf_printf(b, "%zu:%s\n", strlen(v), v);
+    char d[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        d[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) {
+        d[n++] = '-';
+    }
+    while (n) {
+        b[o++] = d[--n];
+    }
+    b[o++] = c;
+    return o;
+}
+
+/* "<byte length>:<value>\n"; v is one of struct kg_audit's (or a hash's) bounded fields. */
+static size_t field(char *b, size_t o, const char *v, size_t cap)
+{
+    size_t n = strnlen(v, cap);
+    o = number(b, o, (int64_t)n, ':');
+    memcpy(b + o, v, n);
+    o += n;
+    b[o++] = '\n';
+    return o;
 }
 
 void kg_audit_hash(const char *prev, const struct kg_audit *ev, char out[KG_HASH_HEX])
 {
-    struct kg_buf b;
-    kg_buf_init(&b, 8192);
-    kg_buf_printf(&b, "keygate-audit-v1\n%lld\n", (long long)ev->time_ms);
-    field(&b, prev);
-    field(&b, ev->tenant_id);
-    field(&b, ev->actor_type);
-    field(&b, ev->actor_id);
-    field(&b, ev->caller_id);
-    field(&b, ev->action);
-    field(&b, ev->target);
-    field(&b, ev->outcome);
-    field(&b, ev->client_ip);
-    field(&b, ev->trace_id);
-    field(&b, ev->detail);
-    kg_store_hash_secret(b.p, b.n, out);
-    kg_buf_free(&b);
+    /* every field is bounded by its array, so the whole input fits: the struct's size plus a
+     * length prefix and newline per field */
+    static const char magic[] = "keygate-audit-v1\n";
+    char b[sizeof *ev + sizeof magic + 16 * 24];
+    size_t o = sizeof magic - 1;
+    memcpy(b, magic, o);
+    o = number(b, o, ev->time_ms, '\n');
+    o = field(b, o, prev, KG_HASH_HEX);
+#define F(name) o = field(b, o, ev->name, sizeof ev->name)
+    F(tenant_id);
+    F(actor_type);
+    F(actor_id);
+    F(caller_id);
+    F(action);
+    F(target);
+    F(outcome);
+    F(client_ip);
+    F(trace_id);
+    F(detail);
+#undef F
+    kg_store_hash_secret(b, o, out);
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +216,69 @@ static void secrets(void **state)
     assert_int_equal(kg_unseal(key, "xx", 2, box, 6 + KG_SEAL_OVERHEAD, back), KG_ERR_CRYPTO);
 }
 
+/* A sealed key opened under the other algorithm is refused, not used to sign. */
+static void signer_alg_must_match_key(void **state)
+{
+    (void)state;
+    const char *algs[2] = {"RS256", "ES256"};
+    for (int i = 0; i < 2; i++) {
+        char kid[48];
+        char *pub = NULL;
+        uint8_t *sealed = NULL;
+        size_t n = 0;
+        struct kg_key *k = NULL;
+        assert_int_equal(kg_key_generate(algs[i], MASTER, kid, &pub, &sealed, &n, NULL), KG_OK);
+        assert_int_equal(kg_key_unseal(algs[1 - i], kid, MASTER, sealed, n, &k, NULL),
+                         KG_ERR_CRYPTO);
+        assert_null(k);
+        free(pub);
+        free(sealed);
+    }
+}
+
+struct signing_thread {
+    struct kg_key *k;
+    int bad;
+};
+
+static void *sign_many(void *arg)
+{
+    struct signing_thread *t = arg;
+    for (int i = 0; i < 50; i++) {
+        char *jwt = NULL;
+        struct kg_json *claims = NULL;
+        char payload[64];
+        int n = snprintf(payload, sizeof payload, "{\"i\":%d}", i);
+        if (kg_jws_sign_raw(t->k, "JWT", payload, (size_t)n, &jwt, NULL) != KG_OK ||
+            kg_jwt_verify(kg_str_c(jwt), t->k, &claims, NULL) != KG_OK) {
+            t->bad++;
+        }
+        kg_json_free(claims);
+        free(jwt);
+    }
+    return NULL;
+}
+
+/* One key signs from several threads at once (its signer pools contexts): every token verifies. */
+static void signing_from_threads(void **state)
+{
+    (void)state;
+    struct kg_key *keys[2] = {make("RS256", NULL), make("ES256", NULL)};
+    for (int j = 0; j < 2; j++) {
+        pthread_t th[12];
+        struct signing_thread t[12];
+        for (int i = 0; i < 12; i++) {
+            t[i] = (struct signing_thread){keys[j], 0};
+            assert_int_equal(pthread_create(&th[i], NULL, sign_many, &t[i]), 0);
+        }
+        for (int i = 0; i < 12; i++) {
+            pthread_join(th[i], NULL);
+            assert_int_equal(t[i].bad, 0);
+        }
+        kg_key_release(keys[j]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +286,8 @@ int main(void)
         cmocka_unit_test(attacks),
         cmocka_unit_test(malformed),
         cmocka_unit_test(secrets),
+        cmocka_unit_test(signer_alg_must_match_key),
+        cmocka_unit_test(signing_from_threads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
