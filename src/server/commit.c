@@ -20,10 +20,13 @@ struct item {
     struct item *next;
 };
 
-/* Under load (the previous batch held more than one event) the writer waits up to this long
- * for more events before it commits, so that one fsync serves more tokens (PostgreSQL's
- * commit_delay). A lone client never waits. */
-#define COMMIT_DELAY_US 1000
+/* Under load (the previous batch held more than one event) the writer gathers a batch before it
+ * commits, so that one fsync serves more tokens (PostgreSQL's commit_delay): it waits until as
+ * many events are queued as the largest of the last WINDOW batches held (about the number of
+ * clients being served at once), or COMMIT_DELAY_US have passed. A lone client never waits, and
+ * after load falls the target follows within WINDOW batches. */
+#define COMMIT_DELAY_US 2000
+#define WINDOW 8
 
 struct kg_committer {
     struct kg_store *store;
@@ -31,12 +34,44 @@ struct kg_committer {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t has_work;
+    pthread_cond_t has_batch; /* queued reached target */
     pthread_cond_t has_room;
     struct item *head, *tail;
-    size_t queued; /* events */
-    size_t last_batch;
+    size_t queued;         /* events */
+    size_t target;         /* 0 while the writer is not gathering */
+    size_t recent[WINDOW]; /* the last batch sizes */
+    size_t nbatch;
     bool stop;
 };
+
+/* The largest of the recent batches. */
+static size_t recent_peak(const struct kg_committer *c)
+{
+    size_t peak = 0;
+    for (size_t i = 0; i < WINDOW; i++) {
+        peak = c->recent[i] > peak ? c->recent[i] : peak;
+    }
+    return peak;
+}
+
+/* Waits (mu held) until target events are queued, the deadline passes, or stop. */
+static void gather(struct kg_committer *c, size_t target)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until); /* has_batch waits on the monotonic clock */
+    until.tv_nsec += COMMIT_DELAY_US * 1000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    c->target = target;
+    while (c->queued < target && !c->stop) {
+        if (pthread_cond_timedwait(&c->has_batch, &c->mu, &until) != 0) {
+            break; /* deadline */
+        }
+    }
+    c->target = 0;
+}
 
 static void commit_batch(struct kg_committer *c, struct item *list)
 {
@@ -78,15 +113,12 @@ static void *writer(void *arg)
         if (!c->head && c->stop) {
             break;
         }
-        if (c->last_batch > 1 && !c->stop) {
-            /* Sleep, not a timed wait: a timed wait would be woken by every submit. */
-            pthread_mutex_unlock(&c->mu);
-            struct timespec delay = {0, COMMIT_DELAY_US * 1000L};
-            nanosleep(&delay, NULL);
-            pthread_mutex_lock(&c->mu);
+        size_t target = recent_peak(c);
+        if (target > 1 && c->queued < target && !c->stop) {
+            gather(c, target);
         }
         struct item *list = c->head;
-        c->last_batch = c->queued;
+        c->recent[c->nbatch++ % WINDOW] = c->queued;
         c->head = c->tail = NULL;
         c->queued = 0;
         pthread_cond_broadcast(&c->has_room);
@@ -105,6 +137,11 @@ struct kg_committer *kg_committer_new(struct kg_store *store, struct kg_metrics 
     c->m = m;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->has_work, NULL);
+    pthread_condattr_t mono;
+    pthread_condattr_init(&mono);
+    pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->has_batch, &mono);
+    pthread_condattr_destroy(&mono);
     pthread_cond_init(&c->has_room, NULL);
     if (pthread_create(&c->thread, NULL, writer, c) != 0) {
         kg_log(KG_LOG_ERROR, NULL, "audit.thread_failed", NULL);
@@ -134,6 +171,9 @@ void kg_committer_submit(struct kg_committer *c, const struct kg_audit *ev, size
     c->tail = it;
     c->queued += n;
     pthread_cond_signal(&c->has_work);
+    if (c->target && c->queued >= c->target && c->queued - n < c->target) {
+        pthread_cond_signal(&c->has_batch); /* once per batch, not per submit */
+    }
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -145,11 +185,13 @@ void kg_committer_free(struct kg_committer *c)
     pthread_mutex_lock(&c->mu);
     c->stop = true;
     pthread_cond_broadcast(&c->has_work);
+    pthread_cond_broadcast(&c->has_batch);
     pthread_cond_broadcast(&c->has_room);
     pthread_mutex_unlock(&c->mu);
     pthread_join(c->thread, NULL);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->has_work);
+    pthread_cond_destroy(&c->has_batch);
     pthread_cond_destroy(&c->has_room);
     free(c);
 }
