@@ -16,6 +16,11 @@ void kg_log_set_level(enum kg_log_level lvl)
     min_level = lvl;
 }
 
+bool kg_log_enabled(enum kg_log_level lvl)
+{
+    return lvl >= min_level;
+}
+
 /* Appends s to b JSON-escaped (without quotes). */
 static void json_escape(struct kg_buf *b, const char *s, size_t n)
 {

@@ -341,7 +341,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     int64_t us = now_us() - c->start_us;
     int status = c->resp.status ? c->resp.status : 0;
     kg_metrics_request(&h->srv->metrics, status, (uint64_t)us);
-    if (c->req.method) {
+    if (c->req.method && kg_log_enabled(KG_LOG_INFO)) {
         char st[8], dur[24];
         snprintf(st, sizeof st, "%d", status);
         snprintf(dur, sizeof dur, "%lld", (long long)us);
