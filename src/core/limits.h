@@ -21,8 +21,9 @@
 #define KG_MAX_SCOPE_LEN 1024
 /* A JWT we accept for verification; ours are ~1.2 KiB. */
 #define KG_MAX_JWT 8192
-/* A token response: an access token, an ID token and the other members. */
-#define KG_MAX_TOKEN_RESPONSE (2 * KG_MAX_JWT + 4096)
+/* A token response: an access token and an ID token, each at most 8 KB of claims base64url-encoded
+ * with header and signature (under 12 KB), and the other members. */
+#define KG_MAX_TOKEN_RESPONSE 32768
 /* JSON nesting depth accepted by the decoder. */
 #define KG_MAX_JSON_DEPTH 16
 /* JSON document size for request bodies. */
