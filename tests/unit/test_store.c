@@ -264,6 +264,59 @@ static void audit_chains_across_batches(void **state)
     free(out);
 }
 
+/* Runs one SQL statement on the test's audit store from outside (the engine's own CLI). */
+static void outside_sql(const char *sqlite_sql, const char *pg_sql)
+{
+    char cmd[2048];
+    if (on_pg()) {
+        snprintf(cmd, sizeof cmd, "psql -q -v ON_ERROR_STOP=1 '%s' -c \"%s\"", dir, pg_sql);
+    } else {
+        snprintf(cmd, sizeof cmd, "sqlite3 %s/audit.db \"%s\"", dir, sqlite_sql);
+    }
+    assert_int_equal(system(cmd), 0);
+}
+
+static int64_t chain_length(struct kg_store *s, const char *tenant_id)
+{
+    int64_t count = 0, bad = 0;
+    char head[KG_HASH_HEX];
+    assert_int_equal(s->ops->audit_verify(s, tenant_id, &count, &bad, head), KG_OK);
+    return count;
+}
+
+/* A batch is appended whole or not at all, even when the failing event comes after many others
+ * (PostgreSQL sends the batch's inserts without waiting, and reads their outcomes at commit or
+ * every 64), and the store carries on afterwards with the chain intact. */
+static void audit_batch_fails_whole(void **state)
+{
+    struct kg_store *s = *state;
+    struct kg_tenant t;
+    tenant(s, "batches", &t);
+    struct kg_audit ev[70];
+    memset(ev, 0, sizeof ev);
+    for (int i = 0; i < 70; i++) {
+        snprintf(ev[i].tenant_id, sizeof ev[i].tenant_id, "%s", t.id);
+        snprintf(ev[i].action, sizeof ev[i].action, "token.issued");
+        snprintf(ev[i].detail, sizeof ev[i].detail, "n=%d", i);
+        ev[i].time_ms = 1000 + i;
+    }
+    assert_int_equal(s->ops->audit_append(s, ev, 1), KG_OK);
+    outside_sql("CREATE TRIGGER poison BEFORE INSERT ON audit_events WHEN NEW.detail = 'poison' "
+                "BEGIN SELECT RAISE(ABORT, 'poison'); END;",
+                "ALTER TABLE audit.audit_events ADD CONSTRAINT poison CHECK (detail <> 'poison')");
+    int at[3] = {66, 2, 69}; /* after the 64 queued; early; last */
+    for (int k = 0; k < 3; k++) {
+        char keep[sizeof ev[0].detail];
+        memcpy(keep, ev[at[k]].detail, sizeof keep);
+        snprintf(ev[at[k]].detail, sizeof ev[at[k]].detail, "poison");
+        assert_int_not_equal(s->ops->audit_append(s, ev, 70), KG_OK);
+        memcpy(ev[at[k]].detail, keep, sizeof keep);
+        assert_int_equal(chain_length(s, t.id), 1);
+    }
+    assert_int_equal(s->ops->audit_append(s, ev, 70), KG_OK);
+    assert_int_equal(chain_length(s, t.id), 71);
+}
+
 static void stamp_sees_other_writers(void **state)
 {
     struct kg_store *s = *state;
@@ -399,6 +452,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(refresh_single_use, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_and_isolation, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_chains_across_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(audit_batch_fails_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(stamp_sees_other_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(stamp_sees_other_processes, setup, teardown),
         cmocka_unit_test_setup_teardown(reopen_is_idempotent, setup, teardown),

@@ -10,6 +10,10 @@
  * unavailable), and nothing is half-written because every multi-statement change is one
  * transaction.
  *
+ * Batched writes (send, the audit trail's inserts) go out in libpq's pipeline mode: queued
+ * without waiting, their results read at the next run or at commit, and at most PIPELINE_MAX
+ * outstanding so that neither side's socket buffer can fill while the other is not reading.
+ *
  * Write transactions take one transaction-scoped advisory lock, so writers are serialised across
  * every node and CLI as SQLite serialises them (BEGIN IMMEDIATE): the operations that read and
  * then write (rotation steps, the audit chain's head) are exact under READ COMMITTED without
@@ -33,12 +37,15 @@ extern const int kg_migrations_pg_count;
 #define MAX_IDLE 32
 #define RETRY_MS 100 /* after a failed connect: no request waits on another one before */
 #define MAX_PARAMS 32
+#define PIPELINE_MAX 64        /* queued writes before their results are read */
 #define WRITE_LOCK "7254901"   /* pg_advisory_xact_lock key of write transactions */
 #define MIGRATE_LOCK "7254900" /* pg_advisory_lock key of schema migrations */
 
 struct kg_conn {
     PGconn *pg;
     bool broken;
+    int queued;           /* writes sent in pipeline mode whose results are unread */
+    enum kg_rc queued_rc; /* the first failure among them */
     bool prepared[KG_SQL_SLOTS];
     struct kg_conn *next;
 };
@@ -267,13 +274,81 @@ static enum kg_rc failed(struct kg_conn *c, PGresult *r)
     return KG_ERR_STORE;
 }
 
+/* Reads the results of the queued writes and leaves pipeline mode; the first failure among
+ * them (also remembered in queued_rc until the transaction ends). */
+static enum kg_rc drain(struct kg_conn *c)
+{
+    if (PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF) {
+        return c->queued_rc;
+    }
+    if (!PQpipelineSync(c->pg)) {
+        c->broken = true;
+        return c->queued_rc = KG_ERR_STORE;
+    }
+    /* each statement's results end with a NULL; the sync point's result ends the pipeline */
+    int nulls = 0;
+    for (;;) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r) {
+            if (PQstatus(c->pg) != CONNECTION_OK || ++nulls > c->queued) {
+                c->broken = true; /* gone, or out of step: never spin */
+                c->queued_rc = KG_ERR_STORE;
+                break;
+            }
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        if (st != PGRES_COMMAND_OK && !c->queued_rc) {
+            c->queued_rc = st == PGRES_PIPELINE_ABORTED ? KG_ERR_STORE : failed(c, r);
+        }
+        PQclear(r);
+    }
+    c->queued = 0;
+    if (!PQexitPipelineMode(c->pg)) {
+        c->broken = true;
+        c->queued_rc = KG_ERR_STORE;
+    }
+    return c->queued_rc;
+}
+
+static enum kg_rc run_later(struct kg_conn *c, const struct kg_sql_q *q, const char *fmt,
+                            va_list ap)
+{
+    char name[16];
+    if (c->queued_rc) {
+        return c->queued_rc;
+    }
+    if (!c->prepared[q->slot] && drain(c)) { /* PQprepare waits: not inside the pipeline */
+        return c->queued_rc;
+    }
+    if (!prepare(c, q, name)) {
+        return KG_ERR_STORE;
+    }
+    if (PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF && !PQenterPipelineMode(c->pg)) {
+        c->broken = true;
+        return KG_ERR_STORE;
+    }
+    struct params p;
+    bind(&p, fmt, ap);
+    if (!PQsendQueryPrepared(c->pg, name, p.n, p.v, p.len, p.fmt, 0)) {
+        kg_log(KG_LOG_ERROR, NULL, "store.exec_failed", "error", PQerrorMessage(c->pg), NULL);
+        c->broken = true;
+        return c->queued_rc = KG_ERR_STORE;
+    }
+    return ++c->queued >= PIPELINE_MAX ? drain(c) : KG_OK;
+}
+
 static enum kg_rc run(struct kg_conn *c, const struct kg_sql_q *q, const char *fmt, va_list ap,
                       kg_sql_each each, void *arg, int64_t *changes)
 {
     char name[16];
     *changes = 0;
-    if (!prepare(c, q, name)) {
-        return KG_ERR_STORE;
+    if (drain(c) || !prepare(c, q, name)) { /* queued writes first: this one may read them */
+        return c->queued_rc ? c->queued_rc : KG_ERR_STORE;
     }
     struct params p;
     bind(&p, fmt, ap);
@@ -309,6 +384,14 @@ static enum kg_rc begin(struct kg_conn *c)
 
 static enum kg_rc commit(struct kg_conn *c)
 {
+    enum kg_rc queued = drain(c);
+    c->queued_rc = KG_OK;
+    if (queued) {
+        if (!c->broken && !simple(c->pg, "ROLLBACK", PGRES_COMMAND_OK)) {
+            c->broken = true;
+        }
+        return queued;
+    }
     PGresult *r = PQexec(c->pg, "COMMIT");
     /* an aborted transaction "commits" as ROLLBACK */
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0;
@@ -322,7 +405,9 @@ static enum kg_rc commit(struct kg_conn *c)
 
 static void rollback(struct kg_conn *c)
 {
-    if (!simple(c->pg, "ROLLBACK", PGRES_COMMAND_OK)) {
+    drain(c);
+    c->queued_rc = KG_OK;
+    if (c->broken || !simple(c->pg, "ROLLBACK", PGRES_COMMAND_OK)) {
         c->broken = true;
     }
 }
@@ -373,6 +458,7 @@ static const struct kg_sql_driver DRIVER = {
     .acquire = acquire,
     .release = release,
     .run = run,
+    .send = run_later,
     .begin = begin,
     .commit = commit,
     .rollback = rollback,

@@ -604,7 +604,7 @@ static enum kg_rc op_audit_append(struct kg_store *s, const struct kg_audit *ev,
         int slot = chain_head(&t, &heads, a->tenant_id, prev, &rc);
         kg_audit_hash(prev, a, hash);
         if (!rc) {
-            rc = kg_sql_exec(&t, &SQL[Q_AUDIT_INS],
+            rc = kg_sql_send(&t, &SQL[Q_AUDIT_INS],
                              "isssssssss"
                              "sss",
                              a->time_ms, a->tenant_id, a->actor_type, a->actor_id, a->caller_id,

@@ -217,6 +217,16 @@ enum kg_rc kg_sql_exec(struct kg_sql_tx *t, const struct kg_sql_q *q, const char
     return rc;
 }
 
+enum kg_rc kg_sql_send(struct kg_sql_tx *t, const struct kg_sql_q *q, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum kg_rc rc = t->d->send ? t->d->send(t->c, q, fmt, ap)
+                               : t->d->run(t->c, q, fmt, ap, NULL, NULL, &t->changes);
+    va_end(ap);
+    return rc;
+}
+
 enum kg_rc kg_sql_get(struct kg_sql_tx *t, const struct kg_sql_q *q, kg_sql_reader reader,
                       void *out, const char *fmt, ...)
 {

@@ -49,6 +49,10 @@ struct kg_sql_driver {
      * KG_ERR_CONFLICT for a constraint violation, KG_ERR_STORE for anything else. */
     enum kg_rc (*run)(struct kg_conn *c, const struct kg_sql_q *q, const char *fmt, va_list ap,
                       kg_sql_each each, void *arg, int64_t *changes);
+    /* Optional, in a write transaction: queues a write whose outcome is only needed at commit
+     * (which then fails if it failed), so that a batch costs no round trip per statement. Any
+     * later run or commit sees its effect. NULL: writes run at once. */
+    enum kg_rc (*send)(struct kg_conn *c, const struct kg_sql_q *q, const char *fmt, va_list ap);
     /* A write transaction: writers are serialised, as SQLite's BEGIN IMMEDIATE does, across
      * every process on the database. */
     enum kg_rc (*begin)(struct kg_conn *c);
@@ -86,6 +90,8 @@ struct kg_sql_tx {
 };
 enum kg_rc kg_sql_begin(struct kg_store *s, struct kg_sql_tx *t);
 enum kg_rc kg_sql_exec(struct kg_sql_tx *t, const struct kg_sql_q *q, const char *fmt, ...);
+/* A write in t whose outcome kg_sql_end reports (the driver's send; else run at once). */
+enum kg_rc kg_sql_send(struct kg_sql_tx *t, const struct kg_sql_q *q, const char *fmt, ...);
 enum kg_rc kg_sql_get(struct kg_sql_tx *t, const struct kg_sql_q *q, kg_sql_reader reader,
                       void *out, const char *fmt, ...);
 enum kg_rc kg_sql_collect(struct kg_sql_tx *t, const struct kg_sql_q *q, size_t size,
