@@ -82,23 +82,31 @@ run() { # label url [cpu:yes|no]
     esac
     after=$(cpu_ticks); ua=$(cpu_ticks user)
     echo "$out" | grep RESULT | awk -v l="$1" -v s="$SECS" -v b="$before" -v e="$after" \
-        -v ub="$ub" -v ua="$ua" -v tick="$TICK" -v cpu="${3:-yes}" '{
+        -v ub="$ub" -v ua="$ua" -v tick="$TICK" -v cpu="${3:-yes}" -v w="$WORK" '{
         n = ($2 > 0 ? $2 : 1);
         c = (e - b) / tick * 1e6 / n;
         u = (ua - ub) / tick * 1e6 / n;
         printf "%-38s %8.0f req/s  errors %-6d p50 %6.2f ms  p99 %6.2f ms", l, $2 / s, $3,
                $4 / 1000, $5 / 1000;
-        if (cpu == "yes") printf "  keygate CPU %5.1f us/req (user %4.1f)", c, u;
+        if (cpu == "yes") { printf "  keygate CPU %5.1f us/req (user %4.1f)", c, u; printf "%.1f\n", c > (w "/cpu") }
         printf "\n" }'
+}
+# The decision's own cost: CPU per request of the last run over that of the trivial endpoint.
+over() { # trivial-cpu label
+    awk -v t="$1" -v c="$(cat "$WORK/cpu")" -v l="$2" \
+        'BEGIN {printf "  %s: %+.1f us of keygate CPU over the trivial endpoint\n", l, c - t}'
 }
 echo "== keygate ($(nproc) cores shared with wrk, $CONNS keep-alive HTTPS connections, ${SECS}s each; $(mode_line))"
 V="$URL/verify?api=api%3A%2F%2Fbench"
 script
 run "GET /healthz (trivial endpoint)" "$URL/healthz"
+TRIVIAL=$(cat "$WORK/cpu")
 script "X-Original-URI: /things/ws1" "Authorization: Bearer $TOKEN"
 run "/verify cached JWT" "$V"
+over "$TRIVIAL" "a cached JWT decision"
 script "X-Original-URI: /things/ws1" "API-Key: $KEY"
 run "/verify cached API key (1,000 keys)" "$V"
+over "$TRIVIAL" "a cached API key decision"
 {
     echo 'wrk.method = "GET"'
     echo 'wrk.headers["X-Original-URI"] = "/things/ws1"'
@@ -143,10 +151,13 @@ for _ in $(seq 100); do curl -s "http://127.0.0.1:$HPORT/healthz" >/dev/null && 
 MAIN_PIDS=("${PIDS[@]}"); PIDS=("$HPID")
 script
 run "GET /healthz over HTTP" "http://127.0.0.1:$HPORT/healthz"
+TRIVIAL=$(cat "$WORK/cpu")
 script "X-Original-URI: /things/ws1" "Authorization: Bearer $TOKEN"
 run "/verify cached JWT over HTTP" "http://127.0.0.1:$HPORT/verify?api=api%3A%2F%2Fbench"
+over "$TRIVIAL" "a cached JWT decision over HTTP"
 script "X-Original-URI: /things/ws1" "API-Key: $KEY"
 run "/verify cached API key over HTTP" "http://127.0.0.1:$HPORT/verify?api=api%3A%2F%2Fbench"
+over "$TRIVIAL" "a cached API key decision over HTTP"
 kill $HPID; wait $HPID 2>/dev/null || true
 PIDS=("${MAIN_PIDS[@]}")
 
