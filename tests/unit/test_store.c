@@ -17,6 +17,7 @@
 
 #include "core/crypto.h"
 #include "store/store.h"
+#include "audit_chain.h"
 
 static char dir[512]; /* the store URL: a directory, or a PostgreSQL database */
 
@@ -274,14 +275,6 @@ static void outside_sql(const char *sqlite_sql, const char *pg_sql)
         snprintf(cmd, sizeof cmd, "sqlite3 %s/audit.db \"%s\"", dir, sqlite_sql);
     }
     assert_int_equal(system(cmd), 0);
-}
-
-static int64_t chain_length(struct kg_store *s, const char *tenant_id)
-{
-    int64_t count = 0, bad = 0;
-    char head[KG_HASH_HEX];
-    assert_int_equal(s->ops->audit_verify(s, tenant_id, &count, &bad, head), KG_OK);
-    return count;
 }
 
 /* A batch is appended whole or not at all, even when the failing event comes after many others
