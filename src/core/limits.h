@@ -64,6 +64,12 @@
 #define KG_MAX_CONNECTIONS_PER_IP 512
 /* Idle connection timeout, seconds. */
 #define KG_CONNECTION_TIMEOUT 30
+/* Sockets drained after an early close (http/linger.h), and for how long: nginx's lingering_close
+ * with its lingering_timeout (quiet time) shortened, as our clients are proxies on a fast network.
+ */
+#define KG_MAX_LINGERING 64
+#define KG_LINGER_IDLE_MS 2000
+#define KG_LINGER_TOTAL_MS 10000
 /* Audit events waiting for group commit before producers block. */
 #define KG_MAX_COMMIT_QUEUE 65536
 /* Requests waiting for a worker thread (password grants); past it they run on the HTTP thread. */

@@ -26,6 +26,7 @@
 #include "core/limits.h"
 #include "core/log.h"
 #include "endpoints/endpoints.h"
+#include "http/linger.h"
 #include "http/server.h"
 #include "server/commit.h"
 #include "server/server.h"
@@ -61,6 +62,7 @@ struct kg_http {
     struct kg_server *srv;
     struct MHD_Daemon *d;
     struct pool pool;
+    struct kg_linger *linger;
     char *cert_pem;
     char *key_pem;
     atomic_int inflight;
@@ -329,6 +331,22 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     return send_resp(c);
 }
 
+/* Remembers each connection's socket, and hands it to the lingering close as MHD closes it: MHD
+ * closes at once, and a client still sending would get a reset instead of our error response. */
+static void connection_event(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                             enum MHD_ConnectionNotificationCode what)
+{
+    struct kg_http *h = cls;
+    if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_ctx = ci ? (void *)(intptr_t)(ci->connect_fd + 1) : NULL;
+    } else if (what == MHD_CONNECTION_NOTIFY_CLOSED && *socket_ctx) {
+        kg_linger_adopt(h->linger, (int)(intptr_t)*socket_ctx - 1);
+        *socket_ctx = NULL;
+    }
+}
+
 static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                       enum MHD_RequestTerminationCode toe)
 {
@@ -469,6 +487,7 @@ enum kg_rc kg_http_start(struct kg_server *srv, struct kg_http **out, struct kg_
 #define OPT(o, v, p) opts[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (p)}
     OPT(MHD_OPTION_SOCK_ADDR, 0, &ss);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, completed, h);
+    OPT(MHD_OPTION_NOTIFY_CONNECTION, connection_event, h);
     OPT(MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL);
     OPT(MHD_OPTION_CONNECTION_LIMIT, KG_MAX_CONNECTIONS, NULL);
     OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, KG_MAX_CONNECTIONS_PER_IP, NULL);
@@ -486,6 +505,7 @@ enum kg_rc kg_http_start(struct kg_server *srv, struct kg_http **out, struct kg_
     OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
     pool_start(&h->pool, srv->cfg.threads);
+    h->linger = kg_linger_start(KG_LINGER_IDLE_MS, KG_LINGER_TOTAL_MS);
     h->d =
         MHD_start_daemon(flags, 0, NULL, NULL, handler, h, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!h->d) {
@@ -524,6 +544,7 @@ void kg_http_stop(struct kg_http *h)
     if (h->d) {
         MHD_stop_daemon(h->d);
     }
+    kg_linger_stop(h->linger);
     pool_stop(&h->pool);
     if (h->key_pem) {
         kg_wipe(h->key_pem, strlen(h->key_pem));
