@@ -10,6 +10,9 @@
 #define KG_MAX_TOKEN_BODY 8192
 /* Any other form endpoint (introspect, revoke) carries one token and client auth. */
 #define KG_MAX_FORM_BODY 16384
+/* A body found over its cap while reading it (chunked: no Content-Length to refuse it by) is read
+ * and dropped up to this much more, to answer 413; past it the connection is closed unanswered. */
+#define KG_MAX_DISCARDED_BODY (1024 * 1024)
 /* Number of fields in a form body; the largest grant uses ~10. */
 #define KG_MAX_FORM_FIELDS 32
 /* One form field name. */

@@ -39,6 +39,7 @@ struct ctx {
     enum state state;
     struct kg_buf body;
     bool too_large;
+    size_t discarded; /* body bytes dropped after too_large */
     struct kg_req req;
     struct kg_resp resp;
     enum kg_rc commit_rc;
@@ -287,11 +288,23 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         }
         atomic_fetch_add(&h->inflight, 1);
         *req_cls = c;
-        return MHD_YES;
+        if (!c->too_large) {
+            return MHD_YES;
+        }
+        /* A declared length over the cap is answered now, before any of the body is read (a
+         * client that asked for 100-continue never sends it); MHD then closes the connection. */
     }
     if (c->state == ST_RECEIVING && *upload_size) {
         if (!c->too_large && kg_buf_add(&c->body, upload, *upload_size) != KG_OK) {
             c->too_large = true;
+        }
+        if (c->too_large) {
+            /* Chunked, so only found out while reading: MHD can answer only once the body has
+             * ended, so the rest is dropped, up to a bound; past it the connection is closed. */
+            c->discarded += *upload_size;
+            if (c->discarded > KG_MAX_DISCARDED_BODY) {
+                return MHD_NO;
+            }
         }
         *upload_size = 0;
         return MHD_YES;

@@ -194,6 +194,54 @@ def raw_post(world, path, body, extra_headers=(), ctype="application/x-www-form-
             return data
 
 
+def tls_exchange(world, head, body=b"", timeout=10):
+    """Sends head (and body) on a fresh TLS connection and reads until the server closes."""
+    kg = world.kg
+    ctx = ssl.create_default_context(cafile=kg.ca)
+    with socket.create_connection((kg.host, kg.port), timeout=timeout) as s:
+        with ctx.wrap_socket(s, server_hostname=kg.host) as t:
+            t.sendall(head + body)
+            data = b""
+            while chunk := t.recv(65536):
+                data += chunk
+            return data
+
+
+def test_declared_oversized_body_is_answered_unread(world):
+    """A Content-Length over the cap gets 413 at once: the server does not wait for (or read) a
+    body it will refuse, and a client that asked for 100-continue is not told to send it."""
+    head = (f"POST {TOKEN} HTTP/1.1\r\nHost: x\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 200000000\r\n")
+    for extra in ("Expect: 100-continue\r\n", ""):
+        out = tls_exchange(world, (head + extra + "\r\n").encode(), timeout=5)
+        assert out.startswith(b"HTTP/1.1 413 "), out[:200]
+        assert b'"error_codes":[1003]' in out and b"100 Continue" not in out
+    still_serving(world)
+
+
+def test_chunked_oversized_body(world):
+    """Chunked bodies have no length to refuse early. Over the cap but within
+    KG_MAX_DISCARDED_BODY (1 MiB) the rest is read and dropped and the answer is 413; far past it
+    the server stops reading and closes the connection unanswered."""
+    head = (f"POST {TOKEN} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+            "Connection: close\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+            ).encode()
+
+    def chunked(total):
+        piece = b"a" * 16384
+        return b"".join(b"%x\r\n%s\r\n" % (len(piece), piece)
+                        for _ in range(total // len(piece))) + b"0\r\n\r\n"
+
+    out = tls_exchange(world, head, chunked(64 * 1024))
+    assert out.startswith(b"HTTP/1.1 413 ") and b'"error_codes":[1003]' in out, out[:200]
+    try:
+        out = tls_exchange(world, head, chunked(16 * 1024 * 1024))
+    except (OSError, ssl.SSLError):
+        out = b""  # closed while we were still sending
+    assert not out.startswith(b"HTTP/1.1 2")
+    still_serving(world)
+
+
 def test_malformed_http_does_not_kill_the_server(world):
     kg = world.kg
     ctx = ssl.create_default_context(cafile=kg.ca)
