@@ -64,6 +64,17 @@ cpu_ticks() {
     echo "$s"
 }
 
+# CPU ticks of the threads of every node whose name is $1 (MHD-worker, kg-audit: core/thread.h).
+thread_ticks() {
+    local s=0 p t
+    for p in "${PIDS[@]}"; do
+        for t in /proc/"$p"/task/*; do
+            [ "$(cat "$t/comm")" = "$1" ] && s=$(( s + $(awk '{print $14 + $15}' "$t/stat") ))
+        done
+    done
+    echo "$s"
+}
+
 # wrk with the script over every node at once, conns split between them; prints one combined
 # "RESULT requests errors p50 p99" line (the slower node's percentiles).
 wrk_nodes() { # conns script path

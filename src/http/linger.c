@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/thread.h"
 #include "core/clock.h"
 #include "core/limits.h"
 #include "core/str.h"
@@ -71,6 +72,7 @@ static void drain(struct kg_linger *l, struct slot *s, int64_t now)
 static void *run(void *arg)
 {
     struct kg_linger *l = arg;
+    kg_thread_name("kg-linger");
     struct epoll_event evs[32];
     while (!atomic_load(&l->stop)) {
         int n = epoll_wait(l->ep, evs, 32, l->count ? 100 : 1000);

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/thread.h"
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/limits.h"
@@ -175,6 +176,7 @@ static void finish_dispatch(struct ctx *c)
 static void *worker(void *arg)
 {
     struct pool *p = arg;
+    kg_thread_name("kg-offload");
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->len && !p->stop) {

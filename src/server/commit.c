@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/thread.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -105,6 +106,7 @@ static void commit_batch(struct kg_committer *c, struct item *list)
 static void *writer(void *arg)
 {
     struct kg_committer *c = arg;
+    kg_thread_name("kg-audit");
     pthread_mutex_lock(&c->mu);
     for (;;) {
         while (!c->head && !c->stop) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/thread.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "oauth/keyring.h"
@@ -55,6 +56,7 @@ static void tenant_step(struct kg_server *srv, const struct kg_tenant *t, int64_
 static void *run(void *arg)
 {
     struct kg_rotator *r = arg;
+    kg_thread_name("kg-rotator");
     int64_t every = r->srv->cfg.jwks_max_age / 2;
     every = every < 1 ? 1 : every > 60 ? 60 : every;
     pthread_mutex_lock(&r->mu);

@@ -95,6 +95,13 @@ def test_json_logs_with_trace_id(world):
     assert world.svc["client_secret"] not in world.kg.server_log()
 
 
+def test_threads_are_named(world):
+    """keygate's own threads carry names (top -H, perf; bench/token.sh splits CPU by them)."""
+    tasks = f"/proc/{world.kg.proc.pid}/task"
+    names = {open(f"{tasks}/{t}/comm").read().strip() for t in os.listdir(tasks)}
+    assert {"kg-audit", "kg-linger", "kg-rotator", "MHD-worker"} <= names, names
+
+
 def test_sigterm_drains_in_flight_requests(world):
     kg = world.kg
     results = []

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/thread.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "store/pg/pg.h"
@@ -93,6 +94,7 @@ static bool wait_input(PGconn *pg, int ms, bool *notified)
 static void *run(void *arg)
 {
     struct kg_pg_feed *f = arg;
+    kg_thread_name("kg-pg-feed");
     PGconn *pg = NULL;
     int64_t last_read = 0;
     bool was_down = false;
