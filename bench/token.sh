@@ -4,7 +4,8 @@
 # wrk, RS256 and ES256, printing tokens/s, p50, p99 and keygate's CPU time per token next to the
 # signing time OpenSSL itself reports on this machine in the same run, and keygate's RSS after
 # the run. Each token's CPU is split by thread: the HTTP threads (parsing, the grant, signing,
-# TLS), next to what a trivial HTTPS request costs them, and the audit writer (group commit). Usage: bench/token.sh [seconds-per-run] [connections] [sqlite|postgresql|two-node]
+# TLS), next to what a trivial HTTPS request costs them, and the audit writer (group commit).
+# Usage: bench/token.sh [seconds-per-run] [connections] [sqlite|postgresql|two-node]
 # (store modes: bench/lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."

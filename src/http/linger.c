@@ -13,10 +13,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "core/thread.h"
 #include "core/clock.h"
 #include "core/limits.h"
 #include "core/str.h"
+#include "core/thread.h"
 #include "http/linger.h"
 
 #define WAKE_TAG UINT32_MAX
@@ -74,8 +74,9 @@ static void *run(void *arg)
     struct kg_linger *l = arg;
     kg_thread_name("kg-linger");
     struct epoll_event evs[32];
+    int timeout_ms = 1000; /* sweeps for deadlines often only while something lingers */
     while (!atomic_load(&l->stop)) {
-        int n = epoll_wait(l->ep, evs, 32, l->count ? 100 : 1000);
+        int n = epoll_wait(l->ep, evs, 32, timeout_ms);
         pthread_mutex_lock(&l->mu);
         int64_t now = kg_monotonic_ms();
         for (int i = 0; i < n; i++) {
@@ -93,6 +94,7 @@ static void *run(void *arg)
                 release(l, s);
             }
         }
+        timeout_ms = l->count ? 100 : 1000;
         pthread_mutex_unlock(&l->mu);
     }
     return NULL;
@@ -126,6 +128,26 @@ struct kg_linger *kg_linger_start(int idle_ms, int total_ms)
     return l;
 }
 
+/* Takes a duplicate of fd into slot s (mu held): non-blocking, watched, its write side shut. */
+static bool watch(struct kg_linger *l, struct slot *s, int fd)
+{
+    int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    int flags = dup >= 0 ? fcntl(dup, F_GETFL) : -1;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.u32 = (uint32_t)(s - l->slots)};
+    if (flags < 0 || fcntl(dup, F_SETFL, flags | O_NONBLOCK) != 0 ||
+        epoll_ctl(l->ep, EPOLL_CTL_ADD, dup, &ev) != 0) {
+        if (dup >= 0) {
+            close(dup);
+        }
+        return false;
+    }
+    shutdown(dup, SHUT_WR); /* the client sees the end of our response */
+    int64_t now = kg_monotonic_ms();
+    *s = (struct slot){dup, now + l->idle_ms, now + l->total_ms};
+    l->count++;
+    return true;
+}
+
 bool kg_linger_adopt(struct kg_linger *l, int fd)
 {
     if (!l || fd < 0) {
@@ -137,29 +159,16 @@ bool kg_linger_adopt(struct kg_linger *l, int fd)
     if (peek == 0 || (peek < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
         return false;
     }
+    bool taken = false;
     pthread_mutex_lock(&l->mu);
-    struct slot *s = NULL;
-    for (int k = 0; k < KG_MAX_LINGERING && !s; k++) {
-        s = l->slots[k].fd < 0 ? &l->slots[k] : NULL;
-    }
-    int dup = s ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.u32 = (uint32_t)(s - l->slots)};
-    if (dup >= 0) {
-        int flags = fcntl(dup, F_GETFL);
-        if (flags < 0 || fcntl(dup, F_SETFL, flags | O_NONBLOCK) != 0 ||
-            epoll_ctl(l->ep, EPOLL_CTL_ADD, dup, &ev) != 0) {
-            close(dup);
-            dup = -1;
+    for (int k = 0; k < KG_MAX_LINGERING; k++) {
+        if (l->slots[k].fd < 0) {
+            taken = watch(l, &l->slots[k], fd);
+            break;
         }
     }
-    if (dup >= 0) {
-        shutdown(dup, SHUT_WR); /* the client sees the end of our response */
-        int64_t now = kg_monotonic_ms();
-        *s = (struct slot){dup, now + l->idle_ms, now + l->total_ms};
-        l->count++;
-    }
     pthread_mutex_unlock(&l->mu);
-    return dup >= 0;
+    return taken;
 }
 
 int kg_linger_count(struct kg_linger *l)

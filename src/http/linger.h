@@ -21,7 +21,7 @@ struct kg_linger *kg_linger_start(int idle_ms, int total_ms);
  * bytes are not required. Returns false, and does nothing, when every lingering slot is taken. */
 bool kg_linger_adopt(struct kg_linger *l, int fd);
 
-/* Number of sockets lingering now (for tests and metrics). */
+/* Number of sockets lingering now (the unit tests watch it). */
 int kg_linger_count(struct kg_linger *l);
 
 /* Stops the thread and closes every lingering socket. NULL is ignored. */

@@ -21,11 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/thread.h"
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/limits.h"
 #include "core/log.h"
+#include "core/thread.h"
 #include "endpoints/endpoints.h"
 #include "http/linger.h"
 #include "http/server.h"

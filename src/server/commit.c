@@ -8,10 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/thread.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "core/thread.h"
 
 struct item {
     struct kg_audit *ev;

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/thread.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/thread.h"
 #include "oauth/keyring.h"
 #include "server/server.h"
 

@@ -238,7 +238,7 @@ def test_chunked_oversized_body(world):
         out = tls_exchange(world, head, chunked(16 * 1024 * 1024))
     except (OSError, ssl.SSLError):
         out = b""  # closed while we were still sending
-    assert not out.startswith(b"HTTP/1.1 2")
+    assert out == b"", out[:200]  # no answer at all: the body was not read to its end
     still_serving(world)
 
 

@@ -24,26 +24,45 @@
 
 #define ANSWER "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n"
 
-static int listener(struct sockaddr_in *a)
+/* A listening loopback socket per test (cmocka setup and teardown). */
+struct net {
+    struct sockaddr_in a;
+    int ls;
+};
+
+static int setup(void **state)
 {
-    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(s >= 0);
-    memset(a, 0, sizeof *a);
-    a->sin_family = AF_INET;
-    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t n = sizeof *a;
-    assert_int_equal(bind(s, (struct sockaddr *)a, sizeof *a), 0);
-    assert_int_equal(listen(s, KG_MAX_LINGERING + 8), 0);
-    assert_int_equal(getsockname(s, (struct sockaddr *)a, &n), 0);
-    return s;
+    struct net *n = calloc(1, sizeof *n);
+    n->ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    n->a.sin_family = AF_INET;
+    n->a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof n->a;
+    if (n->ls < 0 || bind(n->ls, (struct sockaddr *)&n->a, sizeof n->a) != 0 ||
+        listen(n->ls, KG_MAX_LINGERING + 8) != 0 ||
+        getsockname(n->ls, (struct sockaddr *)&n->a, &len) != 0) {
+        return -1;
+    }
+    *state = n;
+    return 0;
 }
 
-static int dial(const struct sockaddr_in *a)
+static int teardown(void **state)
 {
-    int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(c >= 0);
-    assert_int_equal(connect(c, (const struct sockaddr *)a, sizeof *a), 0);
-    return c;
+    struct net *n = *state;
+    close(n->ls);
+    free(n);
+    return 0;
+}
+
+/* Connects a client; returns the server's side of the connection, the client's in *client. */
+static int connected(struct net *n, int *client)
+{
+    *client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(*client >= 0);
+    assert_int_equal(connect(*client, (const struct sockaddr *)&n->a, sizeof n->a), 0);
+    int fd = accept(n->ls, NULL, NULL);
+    assert_true(fd >= 0);
+    return fd;
 }
 
 /* Reads until end of stream; returns the bytes read, or -errno on an error (a reset). */
@@ -101,15 +120,12 @@ static void *send_then_read(void *arg)
 
 static void client_still_sending_gets_the_answer(void **state)
 {
-    (void)state;
     struct kg_linger *l = kg_linger_start(2000, 10000);
     assert_non_null(l);
-    struct sockaddr_in a;
-    int ls = listener(&a);
-    struct sender s = {.fd = dial(&a), .bytes = 8u << 20};
+    struct sender s = {.bytes = 8u << 20};
+    int fd = connected(*state, &s.fd);
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, send_then_read, &s), 0);
-    int fd = accept(ls, NULL, NULL);
     char head[1024];
     assert_true(read(fd, head, sizeof head) > 0); /* the server reads a little, then refuses */
     assert_int_equal(write(fd, ANSWER, strlen(ANSWER)), (ssize_t)strlen(ANSWER));
@@ -120,35 +136,28 @@ static void client_still_sending_gets_the_answer(void **state)
     assert_int_equal(s.read_rc, (ssize_t)strlen(ANSWER));
     assert_string_equal(s.answer, ANSWER);
     wait_count(l, 0); /* the client closed: released */
-    close(ls);
     kg_linger_stop(l);
 }
 
 static void closed_client_is_not_kept(void **state)
 {
-    (void)state;
     struct kg_linger *l = kg_linger_start(2000, 10000);
-    struct sockaddr_in a;
-    int ls = listener(&a);
-    close(dial(&a));
-    int fd = accept(ls, NULL, NULL);
+    int client;
+    int fd = connected(*state, &client);
+    close(client);
     char c;
     assert_int_equal(read(fd, &c, 1), 0); /* the server saw the end of stream */
     assert_false(kg_linger_adopt(l, fd));
     assert_int_equal(kg_linger_count(l), 0);
     close(fd);
-    close(ls);
     kg_linger_stop(l);
 }
 
 static void quiet_client_is_let_go(void **state)
 {
-    (void)state;
     struct kg_linger *l = kg_linger_start(100, 10000);
-    struct sockaddr_in a;
-    int ls = listener(&a);
-    int c = dial(&a);
-    int fd = accept(ls, NULL, NULL);
+    int c;
+    int fd = connected(*state, &c);
     assert_true(kg_linger_adopt(l, fd));
     close(fd);
     assert_int_equal(kg_linger_count(l), 1);
@@ -158,20 +167,15 @@ static void quiet_client_is_let_go(void **state)
     wait_count(l, 0);
     assert_true(kg_monotonic_ms() - t0 < 2000);
     close(c);
-    close(ls);
     kg_linger_stop(l);
 }
 
 static void table_is_bounded_and_stop_closes(void **state)
 {
-    (void)state;
     struct kg_linger *l = kg_linger_start(60000, 60000);
-    struct sockaddr_in a;
-    int ls = listener(&a);
     int clients[KG_MAX_LINGERING + 1];
     for (int i = 0; i <= KG_MAX_LINGERING; i++) {
-        clients[i] = dial(&a);
-        int fd = accept(ls, NULL, NULL);
+        int fd = connected(*state, &clients[i]);
         assert_int_equal(kg_linger_adopt(l, fd), i < KG_MAX_LINGERING);
         close(fd);
     }
@@ -187,7 +191,6 @@ static void table_is_bounded_and_stop_closes(void **state)
         assert_true(r < 0);
         close(clients[i]);
     }
-    close(ls);
     assert_false(kg_linger_adopt(NULL, 0));
     kg_linger_stop(NULL);
 }
@@ -195,10 +198,10 @@ static void table_is_bounded_and_stop_closes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(client_still_sending_gets_the_answer),
-        cmocka_unit_test(closed_client_is_not_kept),
-        cmocka_unit_test(quiet_client_is_let_go),
-        cmocka_unit_test(table_is_bounded_and_stop_closes),
+        cmocka_unit_test_setup_teardown(client_still_sending_gets_the_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(closed_client_is_not_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(quiet_client_is_let_go, setup, teardown),
+        cmocka_unit_test_setup_teardown(table_is_bounded_and_stop_closes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

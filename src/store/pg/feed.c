@@ -11,9 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/thread.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "core/thread.h"
 #include "store/pg/pg.h"
 
 #define CHECK_MS 1000 /* the periodic re-read */
