@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs the Debian 12 packages keygate needs, only those missing. Usage: deps.sh build|test|bench
 set -euo pipefail
-BUILD="build-essential cmake pkg-config libmicrohttpd-dev libssl-dev libcjose-dev libjansson-dev
+BUILD="build-essential cmake pkg-config libmicrohttpd-dev libgnutls28-dev libssl-dev libcjose-dev libjansson-dev
 libcurl4-openssl-dev libsqlite3-dev libpq-dev libargon2-dev libunistring-dev"
 TEST="$BUILD libcmocka-dev clang clang-format libclang-rt-14-dev curl sqlite3 python3-pytest python3-requests
 python3-jwt python3-cryptography python3-authlib python3-msal python3-requests-oauthlib

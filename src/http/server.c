@@ -29,6 +29,7 @@
 #include "endpoints/endpoints.h"
 #include "http/linger.h"
 #include "http/server.h"
+#include "http/tls_io.h"
 #include "server/commit.h"
 #include "server/server.h"
 
@@ -132,6 +133,21 @@ static void peer_of(struct MHD_Connection *conn, char *out, size_t n)
     }
 }
 
+/* What keygate keeps per connection: the socket, for the lingering close, and on HTTPS the
+ * socket layer under GnuTLS. */
+struct conn {
+    int fd;
+    struct kg_tls_io *tls;
+};
+
+/* Whether libmicrohttpd will send a body after the header (RFC 9110 6.4.1). */
+static bool has_body(const struct ctx *c)
+{
+    int st = c->resp.status;
+    return c->resp.body_len > 0 && st >= 200 && st != 204 && st != 304 && c->req.method &&
+           strcmp(c->req.method, "HEAD") != 0;
+}
+
 static enum MHD_Result send_resp(struct ctx *c)
 {
     struct kg_resp *r = &c->resp;
@@ -148,7 +164,16 @@ static enum MHD_Result send_resp(struct ctx *c)
     }
     MHD_add_response_header(mr, "X-Trace-Id", c->req.trace_id);
     MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    /* header and body in one TLS write (http/tls_io.h) */
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct kg_tls_io *tls =
+        ci && ci->socket_context ? ((struct conn *)ci->socket_context)->tls : NULL;
+    kg_tls_io_hold_next(tls, has_body(c));
     enum MHD_Result ret = MHD_queue_response(c->conn, (unsigned)r->status, mr);
+    if (ret != MHD_YES) {
+        kg_tls_io_hold_next(tls, false);
+    }
     MHD_destroy_response(mr);
     return ret;
 }
@@ -355,9 +380,22 @@ static void connection_event(void *cls, struct MHD_Connection *conn, void **sock
     if (what == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        *socket_ctx = ci ? (void *)(intptr_t)(ci->connect_fd + 1) : NULL;
+        if (!ci) {
+            return;
+        }
+        struct conn *c = kg_calloc(1, sizeof *c);
+        c->fd = ci->connect_fd;
+        const union MHD_ConnectionInfo *tls =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+        if (tls && tls->tls_session) {
+            c->tls = kg_tls_io_install(tls->tls_session, c->fd);
+        }
+        *socket_ctx = c;
     } else if (what == MHD_CONNECTION_NOTIFY_CLOSED && *socket_ctx) {
-        kg_linger_adopt(h->linger, (int)(intptr_t)*socket_ctx - 1);
+        struct conn *c = *socket_ctx;
+        kg_linger_adopt(h->linger, c->fd);
+        kg_tls_io_free(c->tls);
+        free(c);
         *socket_ctx = NULL;
     }
 }
