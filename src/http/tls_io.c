@@ -7,6 +7,7 @@
 #include <gnutls/gnutls.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,8 +18,9 @@
 #define READ_BUFFER 4096
 /* The largest header record held back; a larger one is sent as it comes. */
 #define HOLD_MAX 4096
-/* Parts of one record gathered into one sendmsg() (GnuTLS passes two or three). */
-#define MAX_PARTS 16
+/* Parts gathered after held bytes into one sendmsg(): GnuTLS passes one per queued record, and
+ * queues at most 32 (its MAX_QUEUE). */
+#define MAX_PARTS 32
 
 struct kg_tls_io {
     gnutls_session_t session; /* NULL when the unit tests drive it */
@@ -65,6 +67,15 @@ ssize_t kg_tls_io_read(struct kg_tls_io *io, void *out, size_t n)
     return (ssize_t)take(io, out, n);
 }
 
+/* One sendmsg(). It writes less than asked only when the socket is full, and then epoll reports
+ * when it is not: a write cut short on purpose would leave the connection waiting for an event
+ * that never comes (GnuTLS answers any short write with "would block"). */
+static ssize_t send_parts(int fd, const struct iovec *v, size_t k)
+{
+    struct msghdr m = {.msg_iov = (struct iovec *)(uintptr_t)v, .msg_iovlen = k};
+    return sendmsg(fd, &m, MSG_NOSIGNAL);
+}
+
 ssize_t kg_tls_io_write(struct kg_tls_io *io, const struct iovec *iov, int n)
 {
     size_t total = 0;
@@ -81,16 +92,18 @@ ssize_t kg_tls_io_write(struct kg_tls_io *io, const struct iovec *iov, int n)
         return (ssize_t)total;
     }
     io->hold_next = false;
+    if (!held) {
+        ssize_t r = send_parts(io->fd, iov, (size_t)n);
+        return r < 0 ? fail(io, errno) : r;
+    }
     struct iovec v[MAX_PARTS + 1];
-    int k = 0;
-    if (held) {
-        v[k++] = (struct iovec){.iov_base = io->held + io->h_off, .iov_len = held};
-    }
-    for (int i = 0; i < n && i < MAX_PARTS; i++) { /* past MAX_PARTS: a short write */
-        v[k++] = iov[i];
-    }
-    struct msghdr m = {.msg_iov = v, .msg_iovlen = (size_t)k};
-    ssize_t r = sendmsg(io->fd, &m, MSG_NOSIGNAL);
+    size_t k = 1;
+    v[0] = (struct iovec){.iov_base = io->held + io->h_off, .iov_len = held};
+    if (n <= MAX_PARTS) {
+        memcpy(v + 1, iov, (size_t)n * sizeof *iov);
+        k += (size_t)n;
+    } /* else the held bytes go first, alone */
+    ssize_t r = send_parts(io->fd, v, k);
     if (r < 0) {
         return fail(io, errno);
     }
@@ -99,6 +112,10 @@ ssize_t kg_tls_io_write(struct kg_tls_io *io, const struct iovec *iov, int n)
         return fail(io, EAGAIN);
     }
     io->h_off = io->h_len = 0;
+    if (k == 1) {
+        r = send_parts(io->fd, iov, (size_t)n);
+        return r < 0 ? fail(io, errno) : r;
+    }
     r -= (ssize_t)held;
     return r == 0 && total > 0 ? fail(io, EAGAIN) : r;
 }

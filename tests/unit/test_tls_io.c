@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  * The socket layer under GnuTLS (http/tls_io.c) on a real non-blocking socket pair: one recv()
  * serves several reads and "would block" comes only when nothing is left; a held header goes out
- * in one write with the body and never alone; an unarmed or oversized record is not held; and
- * with the socket full, held and record bytes all arrive, in order, as the peer reads. */
+ * in one write with the body and never alone, and ahead of a record of many parts, which is
+ * never cut short; an unarmed or oversized record is not held; and with the socket full, held
+ * and record bytes all arrive, in order, as the peer reads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -105,6 +106,28 @@ static void held_header_goes_out_with_the_body(void **state)
     assert_int_equal(recv(p->s[1], out, sizeof out, 0), 4);
 }
 
+static const char DIGITS[] = "0123456789";
+
+static void held_bytes_go_first_before_many_parts(void **state)
+{
+    struct pair *p = *state;
+    kg_tls_io_hold_next(p->io, true);
+    struct iovec hdr[1] = {part("H", 1)};
+    assert_int_equal(kg_tls_io_write(p->io, hdr, 1), 1);
+    struct iovec many[40];
+    for (size_t i = 0; i < 40; i++) {
+        many[i] = part(&DIGITS[i % 10], 1);
+    }
+    assert_int_equal(kg_tls_io_write(p->io, many, 40), 40); /* all of it: never cut short */
+    char out[64] = {0};
+    ssize_t got = 0, r;
+    while (got < 41 && (r = recv(p->s[1], out + got, sizeof out - (size_t)got, 0)) > 0) {
+        got += r;
+    }
+    assert_int_equal(got, 41);
+    assert_memory_equal(out, "H0123456789012345678901234567890123456789", 41);
+}
+
 static void unarmed_and_oversized_records_are_not_held(void **state)
 {
     struct pair *p = *state;
@@ -190,6 +213,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(one_recv_serves_several_reads, setup, teardown),
         cmocka_unit_test_setup_teardown(large_read_goes_straight_through, setup, teardown),
         cmocka_unit_test_setup_teardown(held_header_goes_out_with_the_body, setup, teardown),
+        cmocka_unit_test_setup_teardown(held_bytes_go_first_before_many_parts, setup, teardown),
         cmocka_unit_test_setup_teardown(unarmed_and_oversized_records_are_not_held, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(full_socket_keeps_every_byte_in_order, setup, teardown),
