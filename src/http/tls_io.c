@@ -137,7 +137,9 @@ static ssize_t push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int n)
     return kg_tls_io_write(ptr, iov, n);
 }
 
-/* GnuTLS asks this before a read it may wait for: is anything readable within ms? */
+/* GnuTLS asks this before a read it may wait for: is anything readable within ms? Its own
+ * version would poll the transport pointer as a descriptor, which it no longer is. (With
+ * libmicrohttpd's non-blocking sessions it is not called: strace shows no poll.) */
 static int pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
 {
     struct kg_tls_io *io = ptr;

@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -221,6 +222,18 @@ class Keygate:
     def get(self, path, **kw):
         kw.setdefault("verify", self.ca)
         return requests.get(self.base + path, timeout=30, **kw)
+
+    def raw(self, data, timeout=10):
+        """Sends data as it is (what an HTTP client would refuse to send or would normalise) on a
+        fresh TLS connection, and returns all the server sends until it closes."""
+        ctx = ssl.create_default_context(cafile=self.ca)
+        with socket.create_connection((self.host, self.port), timeout=timeout) as s:
+            with ctx.wrap_socket(s, server_hostname=self.host) as t:
+                t.sendall(data)
+                out = b""
+                while chunk := t.recv(65536):
+                    out += chunk
+                return out
 
     def jwks(self, tenant):
         return self.get(f"/{tenant}/discovery/v2.0/keys").json()

@@ -178,33 +178,10 @@ def test_garbage_basic_header(world):
 
 def raw_post(world, path, body, extra_headers=(), ctype="application/x-www-form-urlencoded"):
     kg = world.kg
-    ctx = ssl.create_default_context(cafile=kg.ca)
-    with socket.create_connection((kg.host, kg.port), timeout=10) as s:
-        with ctx.wrap_socket(s, server_hostname=kg.host) as t:
-            lines = [f"POST {path} HTTP/1.1", f"Host: {kg.host}", f"Content-Type: {ctype}",
-                     f"Content-Length: {len(body)}", "Connection: close"]
-            lines += [f"{k}: {v}" for k, v in extra_headers]
-            t.sendall(("\r\n".join(lines) + "\r\n\r\n" + body).encode())
-            data = b""
-            while True:
-                chunk = t.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-            return data
-
-
-def tls_exchange(world, head, body=b"", timeout=10):
-    """Sends head (and body) on a fresh TLS connection and reads until the server closes."""
-    kg = world.kg
-    ctx = ssl.create_default_context(cafile=kg.ca)
-    with socket.create_connection((kg.host, kg.port), timeout=timeout) as s:
-        with ctx.wrap_socket(s, server_hostname=kg.host) as t:
-            t.sendall(head + body)
-            data = b""
-            while chunk := t.recv(65536):
-                data += chunk
-            return data
+    lines = [f"POST {path} HTTP/1.1", f"Host: {kg.host}", f"Content-Type: {ctype}",
+             f"Content-Length: {len(body)}", "Connection: close"]
+    lines += [f"{k}: {v}" for k, v in extra_headers]
+    return kg.raw(("\r\n".join(lines) + "\r\n\r\n" + body).encode())
 
 
 def test_declared_oversized_body_is_answered_unread(world):
@@ -213,7 +190,7 @@ def test_declared_oversized_body_is_answered_unread(world):
     head = (f"POST {TOKEN} HTTP/1.1\r\nHost: x\r\n"
             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 200000000\r\n")
     for extra in ("Expect: 100-continue\r\n", ""):
-        out = tls_exchange(world, (head + extra + "\r\n").encode(), timeout=5)
+        out = world.kg.raw((head + extra + "\r\n").encode(), timeout=5)
         assert out.startswith(b"HTTP/1.1 413 "), out[:200]
         assert b'"error_codes":[1003]' in out and b"100 Continue" not in out
     still_serving(world)
@@ -232,10 +209,10 @@ def test_chunked_oversized_body(world):
         return b"".join(b"%x\r\n%s\r\n" % (len(piece), piece)
                         for _ in range(total // len(piece))) + b"0\r\n\r\n"
 
-    out = tls_exchange(world, head, chunked(64 * 1024))
+    out = world.kg.raw(head + chunked(64 * 1024))
     assert out.startswith(b"HTTP/1.1 413 ") and b'"error_codes":[1003]' in out, out[:200]
     try:
-        out = tls_exchange(world, head, chunked(16 * 1024 * 1024))
+        out = world.kg.raw(head + chunked(16 * 1024 * 1024))
     except (OSError, ssl.SSLError):
         out = b""  # closed while we were still sending
     assert out == b"", out[:200]  # no answer at all: the body was not read to its end
