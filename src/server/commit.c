@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,7 +26,10 @@ struct item {
  * commits, so that one fsync serves more tokens (PostgreSQL's commit_delay): it waits until as
  * many events are queued as the largest of the last WINDOW batches held (about the number of
  * clients being served at once), or COMMIT_DELAY_US have passed. A lone client never waits, and
- * after load falls the target follows within WINDOW batches. */
+ * after load falls the target follows within WINDOW batches.
+ * Tried on 2026-12-01 and left: a 5 ms delay (RS256 batches 16 -> 27 of 32 clients, 4% less CPU
+ * per RS256 token, but 2 ms more p99 under paced load), and committing once events stop coming
+ * (a pause of three recent gaps): pauses come at saturation too, so batches got smaller. */
 #define COMMIT_DELAY_US 2000
 #define WINDOW 8
 
@@ -45,6 +49,13 @@ struct kg_committer {
     bool stop;
 };
 
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* has_batch waits on the monotonic clock */
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* The largest of the recent batches. */
 static size_t recent_peak(const struct kg_committer *c)
 {
@@ -55,16 +66,13 @@ static size_t recent_peak(const struct kg_committer *c)
     return peak;
 }
 
-/* Waits (mu held) until target events are queued, the deadline passes, or stop. */
-static void gather(struct kg_committer *c, size_t target)
+/* Waits (mu held) until target events are queued, the deadline passes, or stop; returns how
+ * long it waited, in microseconds. */
+static uint64_t gather(struct kg_committer *c, size_t target)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until); /* has_batch waits on the monotonic clock */
-    until.tv_nsec += COMMIT_DELAY_US * 1000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    const int64_t start = mono_ns(), deadline = start + COMMIT_DELAY_US * 1000LL;
+    const struct timespec until = {.tv_sec = deadline / 1000000000,
+                                   .tv_nsec = deadline % 1000000000};
     c->target = target;
     while (c->queued < target && !c->stop) {
         if (pthread_cond_timedwait(&c->has_batch, &c->mu, &until) != 0) {
@@ -72,9 +80,10 @@ static void gather(struct kg_committer *c, size_t target)
         }
     }
     c->target = 0;
+    return (uint64_t)(mono_ns() - start) / 1000;
 }
 
-static void commit_batch(struct kg_committer *c, struct item *list)
+static void commit_batch(struct kg_committer *c, struct item *list, uint64_t waited_us)
 {
     size_t total = 0;
     for (struct item *it = list; it; it = it->next) {
@@ -91,7 +100,7 @@ static void commit_batch(struct kg_committer *c, struct item *list)
     if (rc) {
         kg_log(KG_LOG_ERROR, NULL, "audit.commit_failed", "error", kg_rc_name(rc), NULL);
     }
-    kg_metrics_batch(c->m, total, rc == KG_OK);
+    kg_metrics_batch(c->m, total, rc == KG_OK, waited_us);
     while (list) {
         struct item *next = list->next;
         if (list->done) {
@@ -116,8 +125,9 @@ static void *writer(void *arg)
             break;
         }
         size_t target = recent_peak(c);
+        uint64_t waited_us = 0;
         if (target > 1 && c->queued < target && !c->stop) {
-            gather(c, target);
+            waited_us = gather(c, target);
         }
         struct item *list = c->head;
         c->recent[c->nbatch++ % WINDOW] = c->queued;
@@ -125,7 +135,7 @@ static void *writer(void *arg)
         c->queued = 0;
         pthread_cond_broadcast(&c->has_room);
         pthread_mutex_unlock(&c->mu);
-        commit_batch(c, list);
+        commit_batch(c, list, waited_us);
         pthread_mutex_lock(&c->mu);
     }
     pthread_mutex_unlock(&c->mu);

@@ -20,9 +20,10 @@ void kg_metrics_request(struct kg_metrics *m, int status, uint64_t us)
     atomic_fetch_add(&m->latency_sum_us, us);
 }
 
-void kg_metrics_batch(struct kg_metrics *m, size_t events, bool ok)
+void kg_metrics_batch(struct kg_metrics *m, size_t events, bool ok, uint64_t waited_us)
 {
     atomic_fetch_add(&m->audit_batches, 1);
+    atomic_fetch_add(&m->audit_gather_us, waited_us);
     if (!ok) {
         atomic_fetch_add(&m->audit_failures, 1);
         return;
@@ -71,6 +72,10 @@ char *kg_metrics_render(struct kg_metrics *m)
                   "# TYPE keygate_audit_commit_failures_total counter\n"
                   "keygate_audit_commit_failures_total %llu\n"
                   "# TYPE keygate_audit_batch_max gauge\nkeygate_audit_batch_max %llu\n"
+                  "# HELP keygate_audit_gather_seconds_total Time the audit writer waited for "
+                  "more events before a commit.\n"
+                  "# TYPE keygate_audit_gather_seconds_total counter\n"
+                  "keygate_audit_gather_seconds_total %g\n"
                   "# TYPE keygate_offloaded_requests_total counter\n"
                   "keygate_offloaded_requests_total %llu\n"
                   "# HELP keygate_verify_decisions_total /verify answers by outcome.\n"
@@ -82,6 +87,7 @@ char *kg_metrics_render(struct kg_metrics *m)
                   (unsigned long long)atomic_load(&m->audit_batches),
                   (unsigned long long)atomic_load(&m->audit_failures),
                   (unsigned long long)atomic_load(&m->audit_batch_max),
+                  (double)atomic_load(&m->audit_gather_us) / 1e6,
                   (unsigned long long)atomic_load(&m->offloaded),
                   (unsigned long long)atomic_load(&m->verify_allowed),
                   (unsigned long long)atomic_load(&m->verify_denied));

@@ -31,11 +31,13 @@ struct kg_metrics {
     atomic_uint_fast64_t audit_batches;
     atomic_uint_fast64_t audit_failures;
     atomic_uint_fast64_t audit_batch_max;
-    atomic_uint_fast64_t offloaded; /* requests run on a worker thread (argon2) */
+    atomic_uint_fast64_t audit_gather_us; /* the writer's waits for fuller batches */
+    atomic_uint_fast64_t offloaded;       /* requests run on a worker thread (argon2) */
 };
 
 void kg_metrics_request(struct kg_metrics *m, int status, uint64_t micros);
-void kg_metrics_batch(struct kg_metrics *m, size_t events, bool ok);
+/* One audit commit of events, after the writer waited waited_us to gather them. */
+void kg_metrics_batch(struct kg_metrics *m, size_t events, bool ok, uint64_t waited_us);
 /* Prometheus text format 0.0.4; owned string. */
 char *kg_metrics_render(struct kg_metrics *m);
 

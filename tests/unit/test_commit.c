@@ -133,10 +133,16 @@ static void many_clients_share_commits(void **state)
     /* load gone: a lone client is served (each of its events committed on its own, the
      * gathering target falling back within the window rather than stalling it) */
     uint64_t before = atomic_load(&w->m.audit_batches);
+    uint64_t waited = 0;
     for (int i = 0; i < 12; i++) {
+        if (i == 8) { /* the window has forgotten the load: no more waiting for company */
+            waited = atomic_load(&w->m.audit_gather_us);
+        }
         assert_int_equal(submit_and_wait(w->c, 99, i), KG_OK);
     }
     assert_int_equal(atomic_load(&w->m.audit_batches) - before, 12);
+    assert_int_equal(atomic_load(&w->m.audit_gather_us), waited);
+    fprintf(stderr, "waited %llu us gathering in all\n", (unsigned long long)waited);
     assert_int_equal(chain_length(w->st, "tenant-1"), CLIENTS * PER_CLIENT / 2 + 12);
 }
 
