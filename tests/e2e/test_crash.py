@@ -25,7 +25,6 @@ def test_kill_9_in_a_stream_of_rotations_and_key_creations(tmp_path, store):
     world = World(kg)
     kg.cli("workspace", "create", "--tenant", "contoso", "ws")
     kg.start()
-    received = []  # every refresh token a client was given, in order, per client
     keys = []  # every API key whose creation was acknowledged
     stop = threading.Event()
 
@@ -55,7 +54,7 @@ def test_kill_9_in_a_stream_of_rotations_and_key_creations(tmp_path, store):
             if p.returncode == 0:
                 keys.append(json.loads(out)["id"])
 
-    chains = [[] for _ in range(3)]
+    chains = [[] for _ in range(3)]  # every refresh token each client was given, in order
     threads = [threading.Thread(target=rotations, args=(c,)) for c in chains]
     threads.append(threading.Thread(target=creations))
     for t in threads:

@@ -50,7 +50,7 @@ def test_userinfo_refusals(world):
     assert r.status_code == 400 and 'error="invalid_request"' in r.headers["WWW-Authenticate"]
     r = userinfo(world, headers={"Authorization": "Basic abc"})
     assert r.status_code == 400
-    r = world.kg.post(f"/contoso/oidc/userinfo", headers={"Authorization": "Bearer " + t["access_token"]})
+    r = world.kg.post("/contoso/oidc/userinfo", headers={"Authorization": "Bearer " + t["access_token"]})
     assert r.status_code == 200
     r = world.kg.get("/contoso/oidc/userinfo", headers={"Authorization": "Bearer " + t["access_token"]})
     assert r.status_code == 200
