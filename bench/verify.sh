@@ -5,8 +5,12 @@
 #   - /verify with one cached JWT, with one cached API key, and cycling through 4,000 distinct
 #     JWTs (each verified with RS256 on first use, then cached);
 #   - the cached API key again after the store grows from 1,000 to 1,000,000 API keys;
-#   - nginx "return 200" alone, and nginx auth_request -> keygate (deploy/nginx/keygate.conf).
-# Prints requests/s, p50, p99 and keygate's CPU time per decision. On PostgreSQL and with two
+#   - the reference: nginx "return 200" over HTTPS and over HTTP, on the same machine under the same
+#     wrk load, with nginx's own CPU time per request;
+#   - nginx auth_request -> keygate (deploy/nginx/keygate.conf) against nginx alone.
+# Prints requests/s, p50, p99 and the server's CPU time per request, and keygate's CPU per
+# decision as a multiple of nginx's per static 200 (shared VMs drift; a ratio within one run
+# does not). On PostgreSQL and with two
 # nodes (bench/lib.sh) it runs the decision sections (healthz, cached JWT and key, 4,000 JWTs,
 # paced); the plain-HTTP, 1,000,000-key and nginx sections are SQLite runs.
 # Usage: bench/verify.sh [seconds-per-run] [connections] [sqlite|postgresql|two-node]
@@ -82,13 +86,13 @@ run() { # label url [cpu:yes|no]
     esac
     after=$(cpu_ticks); ua=$(cpu_ticks user)
     echo "$out" | grep RESULT | awk -v l="$1" -v s="$SECS" -v b="$before" -v e="$after" \
-        -v ub="$ub" -v ua="$ua" -v tick="$TICK" -v cpu="${3:-yes}" -v w="$WORK" '{
+        -v ub="$ub" -v ua="$ua" -v tick="$TICK" -v cpu="${3:-yes}" -v w="$WORK" -v who="$WHO" '{
         n = ($2 > 0 ? $2 : 1);
         c = (e - b) / tick * 1e6 / n;
         u = (ua - ub) / tick * 1e6 / n;
         printf "%-38s %8.0f req/s  errors %-6d p50 %6.2f ms  p99 %6.2f ms", l, $2 / s, $3,
                $4 / 1000, $5 / 1000;
-        if (cpu == "yes") { printf "  keygate CPU %5.1f us/req (user %4.1f)", c, u; printf "%.1f\n", c > (w "/cpu") }
+        if (cpu == "yes") { printf "  %s CPU %5.1f us/req (user %4.1f)", who, c, u; printf "%.1f\n", c > (w "/cpu") }
         printf "\n" }'
 }
 # The decision's own cost: CPU per request of the last run over that of the trivial endpoint.
@@ -96,17 +100,74 @@ over() { # trivial-cpu label
     awk -v t="$1" -v c="$(cat "$WORK/cpu")" -v l="$2" \
         'BEGIN {printf "  %s: %+.1f us of keygate CPU over the trivial endpoint\n", l, c - t}'
 }
+WHO=keygate
+# The reference server: nginx, one worker per core as keygate has one thread per core, serving a
+# static 200 over HTTPS (with keygate's certificate) and over HTTP, with the auth_request site of
+# deploy/nginx/keygate.conf beside it.
+NP=$(( PORT + 1 )); UP=$(( PORT + 2 )); SP=$(( PORT + 4 ))
+mkdir -p "$WORK/ngx"
+sed -e "s|@KEYGATE@|127.0.0.1:$PORT|; s|@CA@|$D/tls/ca.pem|g; s|@TLS_NAME@|localhost|g" \
+    -e "s|@API@|api%3A%2F%2Fbench|g; s|@UPSTREAM@|127.0.0.1:$UP|; s|@LISTEN@|127.0.0.1:$NP|" \
+    deploy/nginx/keygate.conf >"$WORK/ngx/keygate.conf"
+cat >"$WORK/ngx/nginx.conf" <<NGX
+$( [ "$(id -u)" = 0 ] && echo "user root;" )
+worker_processes $(nproc);
+error_log $WORK/ngx/error.log warn;
+pid $WORK/ngx/nginx.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/ngx/b; proxy_temp_path $WORK/ngx/p;
+    fastcgi_temp_path $WORK/ngx/f; uwsgi_temp_path $WORK/ngx/u; scgi_temp_path $WORK/ngx/s;
+    server {
+        listen 127.0.0.1:$UP;
+        listen 127.0.0.1:$SP ssl;
+        ssl_certificate $D/tls/server.pem;
+        ssl_certificate_key $D/tls/server.key;
+        keepalive_requests 1000000000;
+        location / { return 200 "ok\n"; }
+    }
+    include $WORK/ngx/keygate.conf;
+}
+NGX
+nginx -p "$WORK/ngx" -c "$WORK/ngx/nginx.conf" -g "daemon off;" &
+NGINX_PID=$!
+for _ in $(seq 100); do curl -s "http://127.0.0.1:$UP/" >/dev/null && break; sleep 0.1; done
+# A run against nginx, with the CPU of its worker processes.
+nginx_run() { # label url
+    local saved=("${PIDS[@]}")
+    mapfile -t PIDS < <(pgrep -P "$NGINX_PID")
+    WHO=nginx
+    run "$1" "$2"
+    PIDS=("${saved[@]}")
+    WHO=keygate
+}
+# keygate's CPU per request in the last run as a multiple of nginx's per static 200.
+times() { # nginx-cpu label
+    awk -v t="$1" -v c="$(cat "$WORK/cpu")" -v l="$2" \
+        'BEGIN {printf "  %s: %.2f times nginx'"'"'s CPU per static 200\n", l, c / t}'
+}
+echo "== the reference: nginx return 200, $(nproc) workers, the same wrk load"
+script
+nginx_run "nginx return 200 over HTTPS" "https://127.0.0.1:$SP/"
+NGINX_TLS=$(cat "$WORK/cpu")
+nginx_run "nginx return 200 over HTTP" "http://127.0.0.1:$UP/"
+NGINX_HTTP=$(cat "$WORK/cpu")
+
 echo "== keygate ($(nproc) cores shared with wrk, $CONNS keep-alive HTTPS connections, ${SECS}s each; $(mode_line))"
 V="$URL/verify?api=api%3A%2F%2Fbench"
 script
 run "GET /healthz (trivial endpoint)" "$URL/healthz"
 TRIVIAL=$(cat "$WORK/cpu")
+times "$NGINX_TLS" "the trivial endpoint"
 script "X-Original-URI: /things/ws1" "Authorization: Bearer $TOKEN"
 run "/verify cached JWT" "$V"
 over "$TRIVIAL" "a cached JWT decision"
+times "$NGINX_TLS" "a cached JWT decision"
 script "X-Original-URI: /things/ws1" "API-Key: $KEY"
 run "/verify cached API key (1,000 keys)" "$V"
 over "$TRIVIAL" "a cached API key decision"
+times "$NGINX_TLS" "a cached API key decision"
 {
     echo 'wrk.method = "GET"'
     echo 'wrk.headers["X-Original-URI"] = "/things/ws1"'
@@ -155,9 +216,11 @@ TRIVIAL=$(cat "$WORK/cpu")
 script "X-Original-URI: /things/ws1" "Authorization: Bearer $TOKEN"
 run "/verify cached JWT over HTTP" "http://127.0.0.1:$HPORT/verify?api=api%3A%2F%2Fbench"
 over "$TRIVIAL" "a cached JWT decision over HTTP"
+times "$NGINX_HTTP" "a cached JWT decision over HTTP"
 script "X-Original-URI: /things/ws1" "API-Key: $KEY"
 run "/verify cached API key over HTTP" "http://127.0.0.1:$HPORT/verify?api=api%3A%2F%2Fbench"
 over "$TRIVIAL" "a cached API key decision over HTTP"
+times "$NGINX_HTTP" "a cached API key decision over HTTP"
 kill $HPID; wait $HPID 2>/dev/null || true
 PIDS=("${MAIN_PIDS[@]}")
 
@@ -170,29 +233,7 @@ echo "keys: $(sqlite3 "$D/keygate.db" 'select count(*) from api_keys')"
 script "X-Original-URI: /things/ws1" "API-Key: $KEY"
 run "/verify cached API key (1,000,000)" "$V"
 
-echo "== nginx"
-NP=$(( PORT + 1 )); UP=$(( PORT + 2 ))
-mkdir -p "$WORK/ngx"
-sed -e "s|@KEYGATE@|127.0.0.1:$PORT|; s|@CA@|$D/tls/ca.pem|g; s|@TLS_NAME@|localhost|g" \
-    -e "s|@API@|api%3A%2F%2Fbench|g; s|@UPSTREAM@|127.0.0.1:$UP|; s|@LISTEN@|127.0.0.1:$NP|" \
-    deploy/nginx/keygate.conf >"$WORK/ngx/keygate.conf"
-cat >"$WORK/ngx/nginx.conf" <<NGX
-$( [ "$(id -u)" = 0 ] && echo "user root;" )
-worker_processes 1;
-error_log $WORK/ngx/error.log warn;
-pid $WORK/ngx/nginx.pid;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $WORK/ngx/b; proxy_temp_path $WORK/ngx/p;
-    fastcgi_temp_path $WORK/ngx/f; uwsgi_temp_path $WORK/ngx/u; scgi_temp_path $WORK/ngx/s;
-    server { listen 127.0.0.1:$UP; location / { return 200 "ok\n"; } }
-    include $WORK/ngx/keygate.conf;
-}
-NGX
-nginx -p "$WORK/ngx" -c "$WORK/ngx/nginx.conf" -g "daemon off;" &
-NGINX_PID=$!
-sleep 0.5
+echo "== nginx auth_request -> keygate, against nginx alone"
 script
 run "nginx return 200 (alone)" "http://127.0.0.1:$UP/things/ws1" no
 script "API-Key: $KEY"
