@@ -114,6 +114,11 @@ def test_health_ready_metrics(world):
     assert m.headers["Content-Type"].startswith("text/plain")
     assert "keygate_http_requests_total" in m.text
     assert "keygate_tokens_issued_total" in m.text
+    # the audit trail's group commit: events, the commits they shared, the time spent gathering
+    values = dict(line.split(" ", 1) for line in m.text.splitlines()
+                  if line.startswith("keygate_audit_"))
+    assert int(values["keygate_audit_commits_total"]) <= int(values["keygate_audit_events_total"])
+    assert float(values["keygate_audit_gather_seconds_total"]) >= 0
 
 
 def test_error_doc(world):
