@@ -103,7 +103,10 @@ def psql(url, query):
 
 class Keygate:
     """One data directory and (optionally) a running server on it. On PostgreSQL runs it also
-    has a database of its own (db), or shares the one given (another node)."""
+    has a database of its own (db), or shares the one given (another node). A server a test
+    leaves running is stopped after it, with the same checks (stop_left_servers)."""
+
+    started = []  # every instance whose server was started during the current test
 
     def __init__(self, data, host="127.0.0.1", port=None, public_url=None, extra=(), db=None):
         if db is None:  # the suite's store; False: SQLite whatever the suite runs on
@@ -145,6 +148,7 @@ class Keygate:
         return self.public_url
 
     def start(self):
+        Keygate.started.append(self)
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
             [BIN, "serve", *self.store_args(), "--listen", f"{self.host}:{self.port}",
@@ -288,6 +292,17 @@ class World:
     @property
     def tid(self):
         return self.tenant["id"]
+
+
+@pytest.fixture(autouse=True)
+def stop_left_servers():
+    """After each test, stops (SIGTERM: a clean exit, no sanitizer report) every server it
+    started and did not stop, so none outlives its test unchecked."""
+    yield
+    left = [k for k in Keygate.started if k.proc]
+    Keygate.started.clear()
+    for k in left:
+        k.stop()
 
 
 @pytest.fixture
