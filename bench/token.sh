@@ -92,5 +92,5 @@ for i in "${!PIDS[@]}"; do
     M=$(curl -sk "https://127.0.0.1:${PORTS[$i]}/metrics")
     TOTAL=$(echo "$M" | awk '/^keygate_tokens_issued_total/ {s += $2} END {print s}')
     echo "node $((i + 1)): RSS after $TOTAL tokens $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' "/proc/${PIDS[$i]}/status");" \
-        "audit: $(echo "$M" | awk '/^keygate_audit_(events_total|commits_total|batch_max)/ {printf "%s=%s ", $1, $2}')"
+        "audit: $(echo "$M" | awk '/^keygate_audit_(events_total|commits_total|batch_max|gather_seconds_total)/ {printf "%s=%s ", $1, $2}')"
 done
