@@ -8,5 +8,6 @@
 int64_t kg_now(void);          /* wall clock, seconds */
 int64_t kg_now_ms(void);       /* wall clock, milliseconds */
 int64_t kg_monotonic_ms(void); /* monotonic, milliseconds */
+int64_t kg_monotonic_us(void); /* monotonic (CLOCK_MONOTONIC), microseconds */
 
 #endif

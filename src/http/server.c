@@ -71,13 +71,6 @@ struct kg_http {
     atomic_int inflight;
 };
 
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Keep the path raw: routing must see exactly what the client sent (SPEC 12.1, /verify). */
 static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
 {
@@ -303,7 +296,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         c = kg_calloc(1, sizeof *c);
         c->http = h;
         c->conn = conn;
-        c->start_us = now_us();
+        c->start_us = kg_monotonic_us();
         kg_trace_id(c->req.trace_id);
         size_t cap = body_cap(url);
         kg_buf_init(&c->body, cap);
@@ -409,7 +402,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (!c) {
         return;
     }
-    int64_t us = now_us() - c->start_us;
+    int64_t us = kg_monotonic_us() - c->start_us;
     int status = c->resp.status ? c->resp.status : 0;
     kg_metrics_request(&h->srv->metrics, status, (uint64_t)us);
     if (c->req.method && kg_log_enabled(KG_LOG_INFO)) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -49,13 +50,6 @@ struct kg_committer {
     bool stop;
 };
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts); /* has_batch waits on the monotonic clock */
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* The largest of the recent batches. */
 static size_t recent_peak(const struct kg_committer *c)
 {
@@ -70,9 +64,10 @@ static size_t recent_peak(const struct kg_committer *c)
  * long it waited, in microseconds. */
 static uint64_t gather(struct kg_committer *c, size_t target)
 {
-    const int64_t start = mono_ns(), deadline = start + COMMIT_DELAY_US * 1000LL;
-    const struct timespec until = {.tv_sec = deadline / 1000000000,
-                                   .tv_nsec = deadline % 1000000000};
+    const int64_t start = kg_monotonic_us(), deadline = start + COMMIT_DELAY_US;
+    /* has_batch waits on the monotonic clock */
+    const struct timespec until = {.tv_sec = deadline / 1000000,
+                                   .tv_nsec = deadline % 1000000 * 1000};
     c->target = target;
     while (c->queued < target && !c->stop) {
         if (pthread_cond_timedwait(&c->has_batch, &c->mu, &until) != 0) {
@@ -80,7 +75,7 @@ static uint64_t gather(struct kg_committer *c, size_t target)
         }
     }
     c->target = 0;
-    return (uint64_t)(mono_ns() - start) / 1000;
+    return (uint64_t)(kg_monotonic_us() - start);
 }
 
 static void commit_batch(struct kg_committer *c, struct item *list, uint64_t waited_us)

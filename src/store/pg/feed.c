@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "core/thread.h"
@@ -28,13 +29,6 @@ struct kg_pg_feed {
     bool valid;
     int64_t stamp;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void set(struct kg_pg_feed *f, bool valid, int64_t stamp)
 {
@@ -119,16 +113,16 @@ static void *run(void *arg)
             }
             was_down = false;
             set(f, true, stamp);
-            last_read = now_ms();
+            last_read = kg_monotonic_ms();
         }
         bool notified = false;
         bool ok = wait_input(pg, TICK_MS, &notified);
         int64_t stamp;
-        if (ok && (notified || now_ms() - last_read >= CHECK_MS)) {
+        if (ok && (notified || kg_monotonic_ms() - last_read >= CHECK_MS)) {
             ok = kg_pg_read_stamp(pg, &stamp);
             if (ok) {
                 set(f, true, stamp);
-                last_read = now_ms();
+                last_read = kg_monotonic_ms();
             }
         }
         if (!ok) {
