@@ -14,9 +14,10 @@
 #include "core/str.h"
 #include "oauth/keyring.h"
 #include "oauth/throttle.h"
+#include "server/commit.h"
+#include "server/lastused.h"
 #include "server/rotator.h"
 #include "verify/verify.h"
-#include "server/commit.h"
 
 void kg_config_defaults(struct kg_config *c)
 {
@@ -126,6 +127,7 @@ enum kg_rc kg_server_open(struct kg_server *s, struct kg_err *e)
     s->commit = kg_committer_new(s->store, &s->metrics);
     s->throttle = kg_throttle_new();
     s->verifier = kg_verifier_new();
+    s->lastused = kg_lastused_start(s->store);
     s->rotator = kg_rotator_start(s);
     return KG_OK;
 }
@@ -135,6 +137,8 @@ void kg_server_close(struct kg_server *s)
     kg_rotator_stop(s->rotator);
     s->rotator = NULL;
     kg_committer_free(s->commit);
+    kg_lastused_stop(s->lastused);
+    s->lastused = NULL;
     kg_keyring_free(s->keys);
     kg_throttle_free(s->throttle);
     kg_verifier_free(s->verifier);

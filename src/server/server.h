@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  * The running keygate: configuration, the store, the signing keyring, the group committer,
- * brute-force throttles and metrics, wired together once at start and shared read-only by every
- * request thread. Also master-key loading, which the CLI shares. */
+ * the last-used writer, brute-force throttles and metrics, wired together once at start and shared
+ * read-only by every request thread. Also master-key loading, which the CLI shares. */
 #ifndef KG_SERVER_SERVER_H
 #define KG_SERVER_SERVER_H
 
@@ -37,6 +37,7 @@ struct kg_committer;
 struct kg_throttle;
 struct kg_verifier;
 struct kg_rotator;
+struct kg_lastused;
 
 struct kg_server {
     struct kg_config cfg;
@@ -46,6 +47,7 @@ struct kg_server {
     struct kg_throttle *throttle;
     struct kg_verifier *verifier;
     struct kg_rotator *rotator;
+    struct kg_lastused *lastused; /* API keys' last-used times, written behind */
     struct kg_metrics metrics;
 };
 

@@ -152,6 +152,12 @@ struct kg_api_key {
     int64_t rate_limit; /* 0 = the API's */
 };
 
+/* A use of an API key, for its last_used_at. */
+struct kg_key_use {
+    char id[KG_ID];
+    int64_t at;
+};
+
 struct kg_subscription {
     char id[KG_ID];
     char tenant_id[KG_ID];
@@ -347,8 +353,9 @@ struct kg_store_ops {
     /* Inserts next and revokes old from old_until on (now for no overlap), in one transaction. */
     enum kg_rc (*apikey_rotate)(struct kg_store *s, const char *tenant_id, const char *old_id,
                                 const struct kg_api_key *next, int64_t old_until);
-    /* Records last use (callers do it at most once a minute per key). */
-    enum kg_rc (*apikey_touch)(struct kg_store *s, const char *id, int64_t now);
+    /* Records the last uses of keys, in one transaction; a time never moves back (another node
+     * may have written a later one). server/lastused.c calls it, about once a second. */
+    enum kg_rc (*apikey_touch)(struct kg_store *s, const struct kg_key_use *uses, size_t n);
     enum kg_rc (*subscription_create)(struct kg_store *s, const struct kg_subscription *x);
     /* The subscription whose primary or secondary key has this hash. */
     enum kg_rc (*subscription_by_hash)(struct kg_store *s, const char *hash,

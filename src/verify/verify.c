@@ -25,6 +25,7 @@
 #include "core/map.h"
 #include "jose/jose.h"
 #include "oauth/oauth.h"
+#include "server/lastused.h"
 #include "verify/path.h"
 
 #define MAX_CACHED 65536
@@ -46,7 +47,6 @@ struct kg_verifier {
     pthread_mutex_t mu;
     struct kg_map *tokens;  /* sha256(jwt) -> struct token_entry */
     struct kg_map *buckets; /* credential hash -> struct bucket */
-    struct kg_map *touched; /* api key id -> last last_used write (int64_t) */
 };
 
 struct kg_verifier *kg_verifier_new(void)
@@ -55,7 +55,6 @@ struct kg_verifier *kg_verifier_new(void)
     pthread_mutex_init(&v->mu, NULL);
     v->tokens = kg_map_new();
     v->buckets = kg_map_new();
-    v->touched = kg_map_new();
     return v;
 }
 
@@ -66,7 +65,6 @@ void kg_verifier_free(struct kg_verifier *v)
     }
     kg_map_free(v->tokens, free);
     kg_map_free(v->buckets, free);
-    kg_map_free(v->touched, free);
     pthread_mutex_destroy(&v->mu);
     free(v);
 }
@@ -243,31 +241,8 @@ static bool from_jwt(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_
     return true;
 }
 
-/* Writes last_used_at at most once a minute per key. */
-static void touch(struct kg_verifier *v, struct kg_store *st, const char *id, int64_t now)
-{
-    pthread_mutex_lock(&v->mu);
-    int64_t *last = kg_map_get(v->touched, id);
-    bool due = !last || now - *last >= 60;
-    if (due) {
-        if (!last) {
-            if (kg_map_len(v->touched) >= MAX_CACHED) {
-                kg_map_free(v->touched, free);
-                v->touched = kg_map_new();
-            }
-            last = kg_malloc(sizeof *last);
-            kg_map_put(v->touched, id, last);
-        }
-        *last = now;
-    }
-    pthread_mutex_unlock(&v->mu);
-    if (due) {
-        st->ops->apikey_touch(st, id, now);
-    }
-}
-
-static bool from_key(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_str key,
-                     struct kg_api_key *k, struct kg_role *role, struct kg_vres *o)
+static bool from_key(const struct kg_vreq *rq, struct kg_str key, struct kg_api_key *k,
+                     struct kg_role *role, struct kg_vres *o)
 {
     if (!kg_secret_valid("kg_key_", key)) { /* SPEC 9: refused without touching the store */
         return deny(o, KG_OE_V_INVALID, "The API key is malformed or its checksum is wrong.");
@@ -303,7 +278,7 @@ static bool from_key(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_
     snprintf(id->caller, sizeof id->caller, "apikey:%.100s", k->name);
     note(o, "api key: %s (%s) of tenant %s, workspace %s, role %s", k->id, k->name, k->tenant_id,
          k->workspace_id, role->name);
-    touch(v, st, k->id, rq->now);
+    kg_lastused_note(rq->srv->lastused, k->id, rq->now);
     return true;
 }
 
@@ -599,7 +574,7 @@ static bool credential(struct kg_verifier *v, const struct kg_vreq *rq, struct k
     if (memchr(a.p, ' ', a.n)) { /* another scheme: Basic, Digest, ... */
         return deny(o, KG_OE_V_INVALID, "Use Authorization: Bearer <token>, or an API key.");
     }
-    return from_key(v, rq, a, key, key_role, o);
+    return from_key(rq, a, key, key_role, o);
 }
 
 void kg_verify(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_vres *o)

@@ -120,6 +120,25 @@ def test_key_rotation_with_overlap_and_expiry_and_revoke(vw):
     assert listed[vw.reader_key["id"]]["hint"].startswith("kg_key_")
 
 
+def test_key_last_used_time(vw):
+    """last_used_at is written behind the decision (about once a second, at most once a minute
+    per key), so a use shows in the listing within seconds and never slows /verify."""
+    k = vw.kg.cli("key", "create", "--tenant", "contoso", "--workspace", "grid-1", "--name",
+                  "seen", "--role", "Reader")
+
+    def last_used():
+        listed = {x["id"]: x for x in vw.kg.cli("key", "list", "--tenant", "contoso")}
+        return listed[k["id"]]["last_used_at"]
+
+    assert last_used() == 0
+    before = int(time.time())
+    assert vw.verify("GET", "/apm/status", key=k["key"]).status_code == 200
+    deadline = time.time() + 5
+    while last_used() == 0 and time.time() < deadline:
+        time.sleep(0.2)
+    assert before <= last_used() <= time.time()
+
+
 def test_seed000_users_membership_and_roles(vw):
     bob = vw.user_token("bob")      # Reader of grid-1
     carol = vw.user_token("carol")  # Owner of grid-2

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0
  * /verify decisions over a real SQLite store in a temporary directory: a key allows, and when
  * the store stops answering (each read the decision makes failing in turn) the answer is 503,
- * never an allow (SPEC 6.1, 12.6). Failures are injected by wrapping the store's own ops. */
+ * never an allow (SPEC 6.1, 12.6); a key's last-used time is written behind the decision, at most
+ * once a minute, never moves back, and is written again after a failed write. Failures are
+ * injected by wrapping the store's own ops. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,7 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "jose/jose.h"
+#include "server/lastused.h"
 #include "server/server.h"
 #include "verify/verify.h"
 
@@ -49,6 +53,18 @@ static enum kg_rc f_routes(struct kg_store *s, const char *a, struct kg_route **
 static enum kg_rc f_ws(struct kg_store *s, const char *t, const char *w, struct kg_workspace *o)
 {
     return FAIL_IF("workspace_get", real.workspace_get(s, t, w, o));
+}
+
+static size_t touch_calls, touch_uses; /* apikey_touch calls and key uses written */
+static pthread_mutex_t touch_mu = PTHREAD_MUTEX_INITIALIZER;
+static enum kg_rc f_touch(struct kg_store *s, const struct kg_key_use *u, size_t n)
+{
+    enum kg_rc rc = FAIL_IF("apikey_touch", real.apikey_touch(s, u, n));
+    pthread_mutex_lock(&touch_mu);
+    touch_calls++;
+    touch_uses += rc ? 0 : n;
+    pthread_mutex_unlock(&touch_mu);
+    return rc;
 }
 
 static int setup(void **state)
@@ -113,6 +129,7 @@ static int setup(void **state)
     broken.role_by_id = f_role;
     broken.routes = f_routes;
     broken.workspace_get = f_ws;
+    broken.apikey_touch = f_touch;
     s->ops = &broken;
     failing = "";
     return 0;
@@ -128,7 +145,7 @@ static int teardown(void **state)
     return system(cmd);
 }
 
-static enum kg_oerr decide(void)
+static enum kg_oerr decide_at(int64_t now)
 {
     kg_store_sync(srv.store);
     struct kg_vreq rq = {.srv = &srv,
@@ -136,10 +153,87 @@ static enum kg_oerr decide(void)
                          .path = "/g/grid-1",
                          .api = "api://x",
                          .api_key = kg_str_c(key),
-                         .now = kg_now()};
+                         .now = now};
     struct kg_vres o;
     kg_verify(srv.verifier, &rq, &o);
     return o.err;
+}
+
+static enum kg_oerr decide(void)
+{
+    return decide_at(kg_now());
+}
+
+static int64_t last_used(void)
+{
+    struct kg_api_key k;
+    assert_int_equal(
+        srv.store->ops->apikey_get(srv.store, "11111111-1111-4111-8111-111111111111", "k1", &k),
+        KG_OK);
+    return k.last_used_at;
+}
+
+static size_t touches(size_t *calls)
+{
+    pthread_mutex_lock(&touch_mu);
+    size_t n = touch_uses;
+    *calls = touch_calls;
+    pthread_mutex_unlock(&touch_mu);
+    return n;
+}
+
+/* Polls for up to 3 s (the writer runs about once a second) until last_used_at is want. */
+static bool last_used_becomes(int64_t want)
+{
+    for (int i = 0; i < 300 && last_used() != want; i++) {
+        usleep(10000);
+    }
+    return last_used() == want;
+}
+
+static void last_used_written_behind(void **state)
+{
+    (void)state;
+    failing = "";
+    assert_int_equal(decide(), KG_OE_NONE);
+    for (int i = 0; i < 300 && last_used() == 0; i++) { /* this use (and the last test's) */
+        usleep(10000);
+    }
+    assert_true(last_used() > 0);
+    const int64_t t = kg_now() + 1000;
+    size_t calls, before = touches(&calls);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(decide_at(t + i), KG_OE_NONE);
+    }
+    assert_true(last_used_becomes(t));
+    assert_int_equal(touches(&calls), before + 1); /* three uses, one write */
+    /* within the minute: not written again */
+    assert_int_equal(decide_at(t + 59), KG_OE_NONE);
+    usleep(1500000);
+    assert_int_equal(last_used(), t);
+    assert_int_equal(touches(&calls), before + 1);
+    /* a minute on: written */
+    assert_int_equal(decide_at(t + 60), KG_OE_NONE);
+    assert_true(last_used_becomes(t + 60));
+    /* an older time (another node's late write) never moves it back */
+    struct kg_lastused *other = kg_lastused_start(srv.store);
+    kg_lastused_note(other, "k1", t - 500);
+    kg_lastused_stop(other); /* writes what it queued */
+    assert_int_equal(touches(&calls), before + 3);
+    assert_int_equal(last_used(), t + 60);
+    /* a failed write is forgotten, so the next use within the minute writes again */
+    size_t failed_at = calls;
+    failing = "apikey_touch";
+    assert_int_equal(decide_at(t + 120), KG_OE_NONE);
+    for (int i = 0; i < 300 && calls == failed_at; i++) {
+        usleep(10000);
+        touches(&calls);
+    }
+    assert_true(calls > failed_at);
+    failing = "";
+    assert_int_equal(last_used(), t + 60);
+    assert_int_equal(decide_at(t + 121), KG_OE_NONE);
+    assert_true(last_used_becomes(t + 121));
 }
 
 static void store_failures_never_allow(void **state)
@@ -167,6 +261,7 @@ static void store_failures_never_allow(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(store_failures_never_allow)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(store_failures_never_allow),
+                                       cmocka_unit_test(last_used_written_behind)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }

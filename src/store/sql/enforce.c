@@ -35,7 +35,7 @@ static const struct kg_sql_q
                       "(revoked_at = 0 OR revoked_at > ?)"},
     KEY_RETIRE = {99, "UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND "
                       "revoked_at = 0"},
-    KEY_TOUCH = {100, "UPDATE api_keys SET last_used_at = ? WHERE id = ?"},
+    KEY_TOUCH = {100, "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND last_used_at < ?"},
     SUB_INS = {101, "INSERT INTO subscriptions (" SUB_COLS ") VALUES (?,?,?,?,?,?,?)"},
     SUB_BY_HASH = {102, "SELECT " SUB_COLS " FROM subscriptions WHERE primary_hash = ? OR "
                         "secondary_hash = ?"},
@@ -203,9 +203,17 @@ static enum kg_rc op_apikey_rotate(struct kg_store *s, const char *tenant_id, co
     return kg_sql_end(&t, rc);
 }
 
-static enum kg_rc op_apikey_touch(struct kg_store *s, const char *id, int64_t now)
+static enum kg_rc op_apikey_touch(struct kg_store *s, const struct kg_key_use *uses, size_t n)
 {
-    return kg_sql_exec1(s, &KEY_TOUCH, "is", now, id);
+    struct kg_sql_tx t;
+    if (kg_sql_begin(s, &t)) {
+        return KG_ERR_STORE;
+    }
+    enum kg_rc rc = KG_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        rc = kg_sql_send(&t, &KEY_TOUCH, "isi", uses[i].at, uses[i].id, uses[i].at);
+    }
+    return kg_sql_end(&t, rc);
 }
 
 static enum kg_rc op_subscription_create(struct kg_store *s, const struct kg_subscription *x)

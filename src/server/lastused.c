@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * The last-used writer thread; see lastused.h. */
+#include "server/lastused.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "core/limits.h"
+#include "core/log.h"
+#include "core/map.h"
+#include "core/str.h"
+#include "core/thread.h"
+
+#define EVERY_US 1000000 /* how often the queue is written */
+#define PER_KEY 60       /* seconds between two writes of one key's time */
+
+struct kg_lastused {
+    struct kg_store *store;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;      /* on the monotonic clock */
+    struct kg_map *written; /* key id -> when its time was last queued (int64_t) */
+    struct kg_key_use *queue;
+    size_t n, cap;
+    bool stop;
+};
+
+void kg_lastused_note(struct kg_lastused *l, const char *id, int64_t now)
+{
+    pthread_mutex_lock(&l->mu);
+    int64_t *last = kg_map_get(l->written, id);
+    if ((last && now - *last < PER_KEY) || l->n >= KG_MAX_LASTUSED_QUEUE) {
+        pthread_mutex_unlock(&l->mu);
+        return;
+    }
+    if (!last) {
+        if (kg_map_len(l->written) >= KG_MAX_LASTUSED_KEYS) {
+            kg_map_free(l->written, free);
+            l->written = kg_map_new();
+        }
+        last = kg_malloc(sizeof *last);
+        kg_map_put(l->written, id, last);
+    }
+    *last = now;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 64;
+        l->queue = kg_realloc(l->queue, l->cap * sizeof *l->queue);
+    }
+    kg_strlcpy(l->queue[l->n].id, id, sizeof l->queue[l->n].id);
+    l->queue[l->n++].at = now;
+    pthread_mutex_unlock(&l->mu);
+}
+
+/* Writes uses[0..n) (mu not held); on failure forgets them, so that the next use queues again. */
+static void write_uses(struct kg_lastused *l, struct kg_key_use *uses, size_t n)
+{
+    enum kg_rc rc = l->store->ops->apikey_touch(l->store, uses, n);
+    if (rc == KG_OK) {
+        return;
+    }
+    kg_log(KG_LOG_ERROR, NULL, "apikey.last_used_failed", "error", kg_rc_name(rc), NULL);
+    pthread_mutex_lock(&l->mu);
+    for (size_t i = 0; i < n; i++) {
+        free(kg_map_del(l->written, uses[i].id));
+    }
+    pthread_mutex_unlock(&l->mu);
+}
+
+static void *writer(void *arg)
+{
+    struct kg_lastused *l = arg;
+    kg_thread_name("kg-lastused");
+    pthread_mutex_lock(&l->mu);
+    for (;;) {
+        const int64_t due = kg_monotonic_us() + EVERY_US;
+        const struct timespec until = {.tv_sec = due / 1000000, .tv_nsec = due % 1000000 * 1000};
+        while (!l->stop && pthread_cond_timedwait(&l->cv, &l->mu, &until) == 0) {
+        }
+        struct kg_key_use *uses = l->queue;
+        size_t n = l->n;
+        bool stop = l->stop;
+        l->queue = NULL;
+        l->n = l->cap = 0;
+        pthread_mutex_unlock(&l->mu);
+        if (n) {
+            write_uses(l, uses, n);
+        }
+        free(uses);
+        if (stop) {
+            return NULL;
+        }
+        pthread_mutex_lock(&l->mu);
+    }
+}
+
+struct kg_lastused *kg_lastused_start(struct kg_store *store)
+{
+    struct kg_lastused *l = kg_calloc(1, sizeof *l);
+    l->store = store;
+    l->written = kg_map_new();
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_condattr_t mono;
+    pthread_condattr_init(&mono);
+    pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+    pthread_cond_init(&l->cv, &mono);
+    pthread_condattr_destroy(&mono);
+    if (pthread_create(&l->thread, NULL, writer, l) != 0) {
+        kg_log(KG_LOG_ERROR, NULL, "apikey.last_used_thread_failed", NULL);
+        abort();
+    }
+    return l;
+}
+
+void kg_lastused_stop(struct kg_lastused *l)
+{
+    if (!l) {
+        return;
+    }
+    pthread_mutex_lock(&l->mu);
+    l->stop = true;
+    pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+    pthread_join(l->thread, NULL);
+    kg_map_free(l->written, free);
+    free(l->queue);
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->cv);
+    free(l);
+}
