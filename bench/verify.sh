@@ -4,7 +4,9 @@
 #   - GET /healthz of the same server (the trivial endpoint: the HTTP stack's floor);
 #   - /verify with one cached JWT, with one cached API key, and cycling through 4,000 distinct
 #     JWTs (each verified with RS256 on first use, then cached);
-#   - the cached API key again after the store grows from 1,000 to 1,000,000 API keys;
+#   - the store's size: 1,000 keys in use at half the maximum rate, with 1,000 and with 1,000,000
+#     keys in the store (two servers, alternated); a cached key, and 100,000 keys in use, most
+#     never seen before, with 1,000,000;
 #   - the reference: nginx "return 200" over HTTPS and over HTTP, on the same machine under the same
 #     wrk load, with nginx's own CPU time per request;
 #   - nginx auth_request -> keygate (deploy/nginx/keygate.conf) against nginx alone.
@@ -12,7 +14,7 @@
 # decision as a multiple of nginx's per static 200 (shared VMs drift; a ratio within one run
 # does not). On PostgreSQL and with two
 # nodes (bench/lib.sh) it runs the decision sections (healthz, cached JWT and key, 4,000 JWTs,
-# paced); the plain-HTTP, 1,000,000-key and nginx sections are SQLite runs.
+# paced); the plain-HTTP, store-size and nginx sections are SQLite runs.
 # Usage: bench/verify.sh [seconds-per-run] [connections] [sqlite|postgresql|two-node]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,14 +22,15 @@ SECS=${1:-10}
 CONNS=${2:-32}
 MODE=${3:-sqlite}
 bash scripts/deps.sh bench >/dev/null
-command -v sqlite3 >/dev/null || bash scripts/deps.sh test >/dev/null
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" --target keygate >/dev/null
 KG=$PWD/build/keygate
 WORK=$(mktemp -d)
 NGINX_PID=""
+BIG_PID=""
+HPID=""
 . bench/lib.sh
-trap '[ -n "$NGINX_PID" ] && kill $NGINX_PID 2>/dev/null; cleanup' EXIT
+trap 'kill $NGINX_PID $BIG_PID $HPID 2>/dev/null || true; cleanup' EXIT
 store_setup
 json() { sed -n "s/.*\"$1\": \"\([^\"]*\)\".*/\1/p"; }
 
@@ -40,12 +43,23 @@ APP=$(k app create --tenant contoso svc --json)
 CID=$(echo "$APP" | json client_id)
 SEC=$(echo "$APP" | json client_secret)
 k app grant --tenant contoso "$CID" --api api://bench --permission r:read >/dev/null
-# 999 more keys, so the store holds 1,000
+# 999 more keys, so the store holds 1,000: real ones (bench/keys.py), so that runs can send them
+/usr/bin/python3 bench/keys.py 1000000 "$WORK/keys" "$WORK/hashes"
+add_keys() { # sqlite-db first last: the keys of lines first..last of $WORK/hashes
+    sed -n "$2,$3p" "$WORK/hashes" >"$WORK/h.csv"
+    sqlite3 "$1" <<SQL
+CREATE TEMP TABLE h(hash TEXT);
+.mode csv
+.import $WORK/h.csv h
+INSERT INTO api_keys SELECT lower(hex(randomblob(16))), tenant_id, workspace_id, 'k' || ($2 + h.rowid),
+  role_id, h.hash, 'kg_key_x', 'bench', created_at, 0, 0, 0, 0 FROM h, (SELECT * FROM api_keys LIMIT 1);
+SQL
+}
 if [ "$MODE" = sqlite ]; then
-    sqlite3 "$D/keygate.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 999)
-      INSERT INTO api_keys SELECT lower(hex(randomblob(16))), tenant_id, workspace_id, 'k'||i, role_id,
-      lower(hex(randomblob(32))), 'kg_key_x', 'bench', created_at, 0, 0, 0, 0 FROM n,
-      (SELECT * FROM api_keys LIMIT 1);"
+    add_keys "$D/keygate.db" 1 999
+    # the same store grown to 1,000,000 keys, for a second server in the store-size section
+    cp -a "$D" "$WORK/big"
+    add_keys "$WORK/big/keygate.db" 1000 999999
 else
     psql -q "${STORE[1]}" -c "INSERT INTO api_keys SELECT md5(random()::text), tenant_id,
       workspace_id, 'k'||i, role_id, md5(random()::text) || md5(random()::text), 'kg_key_x',
@@ -92,6 +106,7 @@ run() { # label url [cpu:yes|no]
         u = (ua - ub) / tick * 1e6 / n;
         printf "%-38s %8.0f req/s  errors %-6d p50 %6.2f ms  p99 %6.2f ms", l, $2 / s, $3,
                $4 / 1000, $5 / 1000;
+        printf "%.3f %.3f\n", $4 / 1000, $5 / 1000 > (w "/lat");
         if (cpu == "yes") { printf "  %s CPU %5.1f us/req (user %4.1f)", who, c, u; printf "%.1f\n", c > (w "/cpu") }
         printf "\n" }'
 }
@@ -221,18 +236,76 @@ script "X-Original-URI: /things/ws1" "API-Key: $KEY"
 run "/verify cached API key over HTTP" "http://127.0.0.1:$HPORT/verify?api=api%3A%2F%2Fbench"
 over "$TRIVIAL" "a cached API key decision over HTTP"
 vs_nginx "$NGINX_HTTP" "a cached API key decision over HTTP"
-kill $HPID; wait $HPID 2>/dev/null || true
+kill $HPID; wait $HPID 2>/dev/null || true; HPID=""
 PIDS=("${MAIN_PIDS[@]}")
 
-echo "== growing the store to 1,000,000 API keys"
-sqlite3 "$D/keygate.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 999000)
-  INSERT INTO api_keys SELECT lower(hex(randomblob(16))), tenant_id, workspace_id, 'm'||i, role_id,
-  lower(hex(randomblob(32))), 'kg_key_x', 'bench', created_at, 0, 0, 0, 0 FROM n,
-  (SELECT * FROM api_keys LIMIT 1);"
-echo "keys: $(sqlite3 "$D/keygate.db" 'select count(*) from api_keys')"
+echo "== store size: 1,000 against 1,000,000 API keys; the same 1,000 keys in use, at about half the maximum rate"
+BP=$(( PORT + 5 ))
+$KG serve --data "$WORK/big" --listen 127.0.0.1:$BP --public-url "$URL" --log-level warn \
+    >"$WORK/out3" 2>"$WORK/log3" &
+BIG_PID=$!
+for _ in $(seq 100); do curl -sk "https://127.0.0.1:$BP/healthz" >/dev/null && break; sleep 0.1; done
+BV="https://127.0.0.1:$BP/verify?api=api%3A%2F%2Fbench"
+# wrk sends a key picked at random from a file of keys with every request
+script_keys() { # keys-file [delay-ms]
+    {
+        echo 'wrk.method = "GET"'
+        echo 'wrk.headers["X-Original-URI"] = "/things/ws1"'
+        echo "keys = {}"
+        echo "for l in io.lines(\"$1\") do keys[#keys + 1] = l end"
+        echo 'request = function()'
+        echo '  wrk.headers["API-Key"] = keys[math.random(1, #keys)]'
+        echo '  return wrk.format()'
+        echo 'end'
+        [ -n "${2:-}" ] && echo "delay = function() return $2 end"
+        cat bench/result.lua
+    } >"$WORK/s.lua"
+}
+# One keep-alive connection, one request at a time, each with a key the server has not seen: the
+# latency of a decision that reads the store.
+first_use() { # label verify-url keys-file
+    local args=() k
+    while read -r k; do
+        args+=(--next -sk -o /dev/null -w "%{time_starttransfer} %{time_pretransfer}\n"
+            -H "API-Key: $k" -H "X-Original-URI: /things/ws1" "$2")
+    done <"$3"
+    curl -sk -o /dev/null "${2%%/verify*}/healthz" "${args[@]}" |
+        awk '{print ($1 - $2) * 1e6}' | sort -n | awk -v l="$1" '{v[NR] = $1}
+        END {printf "%-38s %d keys, one at a time: median %4.0f us  p90 %4.0f us\n", l, NR,
+             v[int(NR / 2)], v[int(NR * 0.9)]}'
+}
+sed -n 1,300p "$WORK/keys" >"$WORK/first"
+first_use "first use (1,000 keys)" "$V" "$WORK/first"
+first_use "first use (1,000,000 keys)" "$BV" "$WORK/first"
+{ sed -n 1,999p "$WORK/keys"; echo "$KEY"; } >"$WORK/in-use"
+script_keys "$WORK/in-use" 3
+CONNS_SAVED=$CONNS; CONNS=64
+MAIN_PIDS=("${PIDS[@]}")
+for round in 1 2 3; do # alternated: this VM's latency drifts from minute to minute
+    PIDS=("${MAIN_PIDS[@]}")
+    run "1,000 keys in the store ($round)" "$V"
+    cat "$WORK/lat" >>"$WORK/lat-small"
+    PIDS=("$BIG_PID")
+    run "1,000,000 keys in the store ($round)" "$BV"
+    cat "$WORK/lat" >>"$WORK/lat-big"
+done
+CONNS=$CONNS_SAVED
+med() { sort -n | sed -n 2p; } # the median of three
+S50=$(cut -d' ' -f1 "$WORK/lat-small" | med); S99=$(cut -d' ' -f2 "$WORK/lat-small" | med)
+B50=$(cut -d' ' -f1 "$WORK/lat-big" | med); B99=$(cut -d' ' -f2 "$WORK/lat-big" | med)
+awk -v a="$S50" -v b="$B50" -v c="$S99" -v d="$B99" 'BEGIN {
+    printf "  median of three: p50 %.2f ms against %.2f ms (%+.0f%%), p99 %.2f ms against %.2f ms (%+.0f%%)\n",
+        a, b, (b / a - 1) * 100, c, d, (d / c - 1) * 100 }'
+echo "== 1,000,000 keys in the store"
 script "X-Original-URI: /things/ws1" "API-Key: $KEY"
-run "/verify cached API key (1,000,000)" "$V"
+run "/verify cached API key (1,000,000)" "$BV"
 vs_nginx "$NGINX_TLS" "a cached API key decision, 1,000,000 keys"
+sed -n 2000,101999p "$WORK/keys" >"$WORK/many"
+script_keys "$WORK/many"
+run "/verify 100,000 keys, each new at first" "$BV"
+echo "  (a store read on the first use of each key, and a last-used time written behind for each)"
+kill "$BIG_PID"; wait "$BIG_PID" 2>/dev/null || true; BIG_PID=""
+PIDS=("${MAIN_PIDS[@]}")
 
 echo "== nginx auth_request -> keygate, against nginx alone"
 script
