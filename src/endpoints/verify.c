@@ -62,6 +62,7 @@ static void problem(const struct kg_req *req, struct kg_resp *resp, const struct
         kg_resp_add_header(resp, "Retry-After", ra);
     }
     struct kg_audit *a = kg_resp_audit(resp, req);
+    resp->audit_behind = true; /* a denial grants nothing: it need not wait for the trail */
     kg_strlcpy(a->tenant_id, r->id.tenant_id, sizeof a->tenant_id);
     kg_strlcpy(a->actor_type, r->id.principal_type[0] ? r->id.principal_type : "anonymous",
                sizeof a->actor_type);

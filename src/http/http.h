@@ -54,6 +54,10 @@ struct kg_resp {
     struct kg_audit *audit;
     size_t naudit;
     void (*on_commit_failure)(struct kg_resp *r, const struct kg_req *req);
+    /* The events need not hold the response: they are committed after it leaves, and a failed
+     * commit changes nothing. For answers that grant nothing (a /verify denial), so that nothing
+     * a client holds can be missing from the trail after a crash. */
+    bool audit_behind;
     /* The endpoint asks to be run again on a worker thread (argon2 and other slow work must
      * not occupy the threads that serve every other request). Only honoured once. */
     bool offload;

@@ -179,12 +179,23 @@ static void committed(void *arg, enum kg_rc rc)
     MHD_resume_connection(c->conn);
 }
 
+/* Hands the response's audit events that need not hold it (audit_behind) to the group committer
+ * at once; true if events remain that the response must wait for. */
+static bool audit_holds(struct kg_server *srv, struct kg_resp *r)
+{
+    if (r->naudit && r->audit_behind) {
+        kg_committer_submit(srv->commit, r->audit, r->naudit, NULL, NULL);
+        r->naudit = 0;
+    }
+    return r->naudit > 0;
+}
+
 /* Runs dispatch for a suspended request and hands its response on: to the group committer when
- * it carries audit events (whose callback resumes), else straight back to MHD. */
+ * it carries audit events it must wait for (whose callback resumes), else straight back to MHD. */
 static void finish_dispatch(struct ctx *c)
 {
     kg_dispatch(&c->req, &c->resp);
-    if (c->resp.naudit) {
+    if (audit_holds(c->http->srv, &c->resp)) {
         kg_committer_submit(c->http->srv->commit, c->resp.audit, c->resp.naudit, committed, c);
     } else {
         committed(c, KG_OK);
@@ -355,7 +366,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         }
         return MHD_YES;
     }
-    if (c->resp.naudit) {
+    if (audit_holds(h->srv, &c->resp)) {
         c->state = ST_WAITING;
         MHD_suspend_connection(conn); /* before submitting: the callback may run at once */
         kg_committer_submit(h->srv->commit, c->resp.audit, c->resp.naudit, committed, c);

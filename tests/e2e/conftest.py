@@ -138,6 +138,17 @@ class Keygate:
         assert r.returncode == 0, f"keygate {' '.join(args)} failed: {r.stderr}"
         return json.loads(r.stdout)
 
+    def audit_until(self, tenant, found, timeout=5):
+        """The tenant's audit events once found(events) holds (a /verify denial is committed
+        just after its answer leaves, so it may take a moment to appear); fails after timeout."""
+        deadline = time.time() + timeout
+        while True:
+            events = self.cli("audit", "list", "--tenant", tenant)
+            if found(events):
+                return events
+            assert time.time() < deadline, f"audit events of {tenant} never matched: {events}"
+            time.sleep(0.1)
+
     # ---- server ----
     @property
     def ca(self):

@@ -213,6 +213,7 @@ def test_seeds_001_002_004_and_rate_limit_through_nginx(stack, tmp_path):
     finally:
         mon.stop()
         up.close()
-    events = kg.cli("audit", "list", "--tenant", "contoso")
+    events = kg.audit_until("contoso", lambda events: any(
+        e["action"] == "verify.denied" and e["target"] == "10006" for e in events))
     callers = [e for e in events if e["action"] == "verify.denied" and e["target"] == "10006"]
-    assert callers and callers[-1]["caller_id"] == "ops@contoso.com"
+    assert callers[-1]["caller_id"] == "ops@contoso.com"
