@@ -101,8 +101,13 @@ static void remember(struct kg_store *s, const char *key, const void *value, siz
     free(e);
 }
 
-/* The common shape of a cached single-record lookup. */
-#define CACHED_RECORD(key, out, call)                                                              \
+/* The common shape of a cached single-record lookup; "not found" is remembered too. */
+#define CACHED_RECORD(key, out, call) CACHED_LOOKUP(key, out, call, true)
+/* Lookups by a secret's hash remember only what they found. Creating a key or subscription does
+ * not move the stamp (migration 005): no node can have looked up a hash nobody knew yet, and an
+ * attacker spraying made-up keys fills no cache. */
+#define CACHED_FOUND(key, out, call) CACHED_LOOKUP(key, out, call, false)
+#define CACHED_LOOKUP(key, out, call, missing_too)                                                 \
     do {                                                                                           \
         enum kg_rc rc_;                                                                            \
         int64_t stamp_;                                                                            \
@@ -110,7 +115,9 @@ static void remember(struct kg_store *s, const char *key, const void *value, siz
             return rc_;                                                                            \
         }                                                                                          \
         rc_ = (call);                                                                              \
-        remember(s, (key), (out), sizeof *(out), 0, rc_, stamp_);                                  \
+        if (rc_ == KG_OK || (missing_too)) {                                                       \
+            remember(s, (key), (out), sizeof *(out), 0, rc_, stamp_);                              \
+        }                                                                                          \
         return rc_;                                                                                \
     } while (0)
 
@@ -188,7 +195,7 @@ static enum kg_rc c_apikey_by_hash(struct kg_store *s, const char *hash, struct 
 {
     char key[KG_HASH_HEX + 8];
     snprintf(key, sizeof key, "k|%s", hash);
-    CACHED_RECORD(key, out, cache_of(s)->inner->apikey_by_hash(s, hash, out));
+    CACHED_FOUND(key, out, cache_of(s)->inner->apikey_by_hash(s, hash, out));
 }
 
 static enum kg_rc c_subscription_by_hash(struct kg_store *s, const char *hash,
@@ -196,7 +203,7 @@ static enum kg_rc c_subscription_by_hash(struct kg_store *s, const char *hash,
 {
     char key[KG_HASH_HEX + 8];
     snprintf(key, sizeof key, "u|%s", hash);
-    CACHED_RECORD(key, out, cache_of(s)->inner->subscription_by_hash(s, hash, out));
+    CACHED_FOUND(key, out, cache_of(s)->inner->subscription_by_hash(s, hash, out));
 }
 
 static enum kg_rc c_workspace_get(struct kg_store *s, const char *tenant_id, const char *id_or_name,

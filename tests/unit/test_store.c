@@ -336,6 +336,82 @@ static void stamp_sees_other_writers(void **state)
     kg_store_close(other);
 }
 
+/* Creating an API key or a subscription leaves the config stamp (no node's cache can depend on a
+ * row nobody knew), and a cached store finds a key on first use even if its hash was looked up
+ * before it existed; revoking the key moves the stamp. */
+static void new_secrets_keep_caches(void **state)
+{
+    struct kg_store *s = kg_store_cache_new(*state);
+    *state = s;                    /* teardown closes the cache and the store under it */
+    struct kg_store *other = NULL; /* the CLI creating keys beside a running server */
+    assert_int_equal(kg_store_open(dir, &other, NULL), KG_OK);
+    struct kg_tenant t;
+    memset(&t, 0, sizeof t);
+    kg_uuid4(t.id);
+    snprintf(t.name, sizeof t.name, "keys");
+    snprintf(t.signing_alg, sizeof t.signing_alg, "RS256");
+    t.token_lifetime = 3600;
+    struct kg_role role = {.builtin = true};
+    kg_uuid4(role.id);
+    snprintf(role.tenant_id, sizeof role.tenant_id, "%s", t.id);
+    snprintf(role.name, sizeof role.name, "Reader");
+    struct kg_workspace w = {0};
+    kg_uuid4(w.id);
+    snprintf(w.tenant_id, sizeof w.tenant_id, "%s", t.id);
+    snprintf(w.name, sizeof w.name, "ws");
+    struct kg_api api = {0};
+    kg_uuid4(api.id);
+    snprintf(api.identifier, sizeof api.identifier, "api://keys");
+    assert_int_equal(other->ops->tenant_create(other, &t, NULL, &role, 1), KG_OK);
+    assert_int_equal(other->ops->workspace_create(other, &w), KG_OK);
+    assert_int_equal(other->ops->api_create(other, &api), KG_OK);
+    int64_t before = 0, after = 0;
+    assert_int_equal(s->ops->config_stamp(s, &before), KG_OK);
+    kg_store_sync(s);
+
+    char secret[KG_SECRET_MAX];
+    struct kg_api_key k = {.created_at = 1};
+    kg_uuid4(k.id);
+    snprintf(k.tenant_id, sizeof k.tenant_id, "%s", t.id);
+    snprintf(k.workspace_id, sizeof k.workspace_id, "%s", w.id);
+    snprintf(k.role_id, sizeof k.role_id, "%s", role.id);
+    snprintf(k.name, sizeof k.name, "new");
+    kg_secret_new("kg_key_", secret);
+    kg_store_hash_secret(secret, strlen(secret), k.hash);
+    struct kg_subscription sub = {.created_at = 1};
+    kg_uuid4(sub.id);
+    snprintf(sub.tenant_id, sizeof sub.tenant_id, "%s", t.id);
+    snprintf(sub.api_id, sizeof sub.api_id, "%s", api.id);
+    snprintf(sub.name, sizeof sub.name, "sub");
+    kg_secret_new("kg_sub_", secret);
+    kg_store_hash_secret(secret, strlen(secret), sub.primary_hash);
+    kg_secret_new("kg_sub_", secret);
+    kg_store_hash_secret(secret, strlen(secret), sub.secondary_hash);
+    struct kg_api_key got;
+    struct kg_subscription got_sub;
+    assert_int_equal(s->ops->apikey_by_hash(s, k.hash, &got), KG_ERR_NOT_FOUND);
+    assert_int_equal(s->ops->subscription_by_hash(s, sub.primary_hash, &got_sub), KG_ERR_NOT_FOUND);
+    assert_int_equal(other->ops->apikey_create(other, &k), KG_OK);
+    assert_int_equal(other->ops->subscription_create(other, &sub), KG_OK);
+    if (on_pg()) {
+        usleep(1200 * 1000); /* past the change feed's periodic re-read */
+    }
+    assert_int_equal(s->ops->config_stamp(s, &after), KG_OK);
+    assert_int_equal(after, before);
+    kg_store_sync(s);
+    assert_int_equal(s->ops->apikey_by_hash(s, k.hash, &got), KG_OK);
+    assert_string_equal(got.id, k.id);
+    assert_int_equal(s->ops->subscription_by_hash(s, sub.primary_hash, &got_sub), KG_OK);
+    assert_string_equal(got_sub.id, sub.id);
+
+    assert_int_equal(other->ops->apikey_revoke(other, t.id, k.id, 5), KG_OK);
+    assert_true(stamp_after(s, after) != after);
+    kg_store_sync(s);
+    assert_int_equal(s->ops->apikey_by_hash(s, k.hash, &got), KG_OK);
+    assert_int_equal(got.revoked_at, 5);
+    kg_store_close(other);
+}
+
 /* A change made by another process (the CLI beside a server) is seen at once on SQLite, and
  * within the change feed's second on PostgreSQL; a write that is not configuration (token state)
  * leaves the stamp where it was, however the store notices writes. */
@@ -448,6 +524,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(audit_batch_fails_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(stamp_sees_other_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(stamp_sees_other_processes, setup, teardown),
+        cmocka_unit_test_setup_teardown(new_secrets_keep_caches, setup, teardown),
         cmocka_unit_test_setup_teardown(reopen_is_idempotent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
