@@ -8,7 +8,7 @@
  *  4. the first route policy matching method and path (none: deny);
  *  5. the permission, from workspace membership and tenant roles (users), the key's role (API
  *     keys) or the application permissions in the token (apps);
- *  6. the credential's rate limit.
+ *  6. the rate limit, per API and principal.
  * Verified JWTs are remembered by their SHA-256 until they expire or the store's config stamp
  * moves (any revocation, role, membership or key change moves it). */
 #include "verify/verify.h"
@@ -41,12 +41,13 @@ struct token_entry {
 struct bucket {
     double tokens;
     int64_t last_ms;
+    int64_t rate;
 };
 
 struct kg_verifier {
     pthread_mutex_t mu;
     struct kg_map *tokens;  /* sha256(jwt) -> struct token_entry */
-    struct kg_map *buckets; /* credential hash -> struct bucket */
+    struct kg_map *buckets; /* api|tenant|principal type|subject -> struct bucket */
 };
 
 struct kg_verifier *kg_verifier_new(void)
@@ -515,26 +516,44 @@ static bool permitted(const struct kg_vreq *rq, const struct kg_route *r,
     return permission_denied(rq, perm, o);
 }
 
-/* Rule 6: a token bucket per credential (rate per second, burst of one second's worth). */
-static bool within_rate(struct kg_verifier *v, int64_t rate, struct kg_vres *o)
+/* A bucket idle long enough to have refilled holds nothing a new one would not. */
+static bool refilled(const void *value, void *now_ms)
+{
+    const struct bucket *b = value;
+    return (double)(*(int64_t *)now_ms - b->last_ms) * (double)b->rate / 1000.0 + b->tokens >=
+           (double)b->rate;
+}
+
+/* Rule 6: a token bucket (rate per second, burst of one second's worth) per API and principal:
+ * an API key, an application, a user. A new token for the same application or user shares its
+ * bucket, so fetching tokens does not reset a limit. Buckets are per node. */
+static bool within_rate(struct kg_verifier *v, const struct kg_vreq *rq, int64_t rate,
+                        struct kg_vres *o)
 {
     if (rate <= 0) {
         return true;
     }
+    char k[KG_URI + 2 * KG_ID + 16];
+    snprintf(k, sizeof k, "%s|%s|%s|%s", rq->api, o->id.tenant_id, o->id.principal_type,
+             o->id.subject);
     int64_t now_ms = kg_now_ms();
     bool ok;
     pthread_mutex_lock(&v->mu);
-    struct bucket *b = kg_map_get(v->buckets, o->id.credential_hash);
+    struct bucket *b = kg_map_get(v->buckets, k);
     if (!b) {
         if (kg_map_len(v->buckets) >= MAX_CACHED) {
+            kg_map_prune(v->buckets, refilled, &now_ms, free);
+        }
+        if (kg_map_len(v->buckets) >= MAX_CACHED) { /* all busy this second: start over */
             kg_map_free(v->buckets, free);
             v->buckets = kg_map_new();
         }
         b = kg_malloc(sizeof *b);
         b->tokens = (double)rate;
         b->last_ms = now_ms;
-        kg_map_put(v->buckets, o->id.credential_hash, b);
+        kg_map_put(v->buckets, k, b);
     }
+    b->rate = rate;
     b->tokens += (double)(now_ms - b->last_ms) * (double)rate / 1000.0;
     if (b->tokens > (double)rate) {
         b->tokens = (double)rate;
@@ -620,7 +639,7 @@ void kg_verify(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_vres *
         if (permitted(rq, r, &params, &key, &key_role, o)) {
             note(o, "permission %s granted", r->permission);
             int64_t rate = key.rate_limit > 0 ? key.rate_limit : api.rate_limit;
-            if (within_rate(v, rate, o)) {
+            if (within_rate(v, rq, rate, o)) {
                 note(o, "allowed");
             }
         }

@@ -489,6 +489,32 @@ def test_rate_limit_per_credential(vw):
     assert vw.verify("GET", "/r", api="api://limited", key=k1).status_code == 200
 
 
+def test_rate_limit_follows_the_application_not_its_token(vw):
+    """A new token for the same application shares its bucket: fetching tokens does not reset a
+    limit. Another application has its own."""
+    kg = vw.kg
+    kg.cli("api", "create", "api://metered", "--permission", "m:read", "--rate-limit", "2")
+    kg.cli("api", "route", "add", "api://metered", "GET", "/m", "--permission", "m:read")
+    apps = []
+    for name in ("metered-a", "metered-b"):
+        app = kg.cli("app", "create", "--tenant", "contoso", name)
+        kg.cli("app", "grant", "--tenant", "contoso", app["client_id"], "--api", "api://metered",
+               "--permission", "m:read")
+        apps.append(app)
+    scope = "api://metered/.default"
+    first = vw.app_token(apps[0], scope=scope)
+    codes = [vw.verify("GET", "/m", api="api://metered", bearer=first).status_code
+             for _ in range(4)]
+    assert codes[:2] == [200, 200] and 429 in codes[2:], codes
+    second = vw.app_token(apps[0], scope=scope)
+    assert second != first
+    problem(vw.verify("GET", "/m", api="api://metered", bearer=second), 429, 10015)
+    other = vw.app_token(apps[1], scope=scope)
+    assert vw.verify("GET", "/m", api="api://metered", bearer=other).status_code == 200
+    time.sleep(1.1)
+    assert vw.verify("GET", "/m", api="api://metered", bearer=second).status_code == 200
+
+
 def test_explain_for_operators_only(vw):
     kg = vw.kg
     op = kg.cli("app", "create", "--tenant", "contoso", "operator")
