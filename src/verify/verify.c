@@ -38,6 +38,82 @@ struct token_entry {
     struct kg_identity id;
 };
 
+/* A verified token as the cache keeps it: its strings packed. struct token_entry has room for
+ * 2 KB of roles and 2 KB of scopes (4.7 KB in all); a token's are a few dozen bytes, so 65,536
+ * remembered tokens take a few tens of megabytes instead of 300. */
+struct packed_token {
+    int64_t stamp;
+    int64_t exp;
+    char s[]; /* the strings of fields_of, in order, each NUL-terminated */
+};
+
+struct field {
+    char *p;
+    size_t size;
+};
+
+#define TOKEN_FIELDS 7
+
+/* The strings of a token entry that the cache keeps. */
+static void fields_of(struct token_entry *e, struct field f[TOKEN_FIELDS])
+{
+    struct kg_identity *id = &e->id;
+    f[0] = (struct field){e->aud, sizeof e->aud};
+    f[1] = (struct field){id->tenant_id, sizeof id->tenant_id};
+    f[2] = (struct field){id->subject, sizeof id->subject};
+    f[3] = (struct field){id->principal_type, sizeof id->principal_type};
+    f[4] = (struct field){id->caller, sizeof id->caller};
+    f[5] = (struct field){id->roles, sizeof id->roles};
+    f[6] = (struct field){id->scopes, sizeof id->scopes};
+}
+
+static struct packed_token *pack(struct token_entry *e)
+{
+    struct field f[TOKEN_FIELDS];
+    fields_of(e, f);
+    size_t n = 0;
+    for (int i = 0; i < TOKEN_FIELDS; i++) {
+        n += strlen(f[i].p) + 1;
+    }
+    struct packed_token *t = kg_malloc(sizeof *t + n);
+    t->stamp = e->stamp;
+    t->exp = e->exp;
+    char *o = t->s;
+    for (int i = 0; i < TOKEN_FIELDS; i++) {
+        size_t l = strlen(f[i].p) + 1;
+        memcpy(o, f[i].p, l);
+        o += l;
+    }
+    return t;
+}
+
+static void unpack(const struct packed_token *t, struct token_entry *e)
+{
+    memset(e, 0, sizeof *e);
+    e->stamp = t->stamp;
+    e->exp = t->exp;
+    struct field f[TOKEN_FIELDS];
+    fields_of(e, f);
+    const char *s = t->s;
+    for (int i = 0; i < TOKEN_FIELDS; i++) {
+        kg_strlcpy(f[i].p, s, f[i].size);
+        s += strlen(s) + 1;
+    }
+}
+
+/* An entry that can no longer be used: its token has expired, or it was verified under an
+ * older config stamp. */
+struct token_now {
+    int64_t now;
+    int64_t stamp;
+};
+static bool unusable(const void *value, void *ctx)
+{
+    const struct packed_token *t = value;
+    const struct token_now *n = ctx;
+    return t->exp + SKEW <= n->now || t->stamp != n->stamp;
+}
+
 struct bucket {
     double tokens;
     int64_t last_ms;
@@ -46,7 +122,7 @@ struct bucket {
 
 struct kg_verifier {
     pthread_mutex_t mu;
-    struct kg_map *tokens;  /* sha256(jwt) -> struct token_entry */
+    struct kg_map *tokens;  /* sha256(jwt) -> struct packed_token */
     struct kg_map *buckets; /* api|tenant|principal type|subject -> struct bucket */
 };
 
@@ -203,9 +279,9 @@ static bool from_jwt(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_
     struct token_entry e;
     bool cached = false;
     pthread_mutex_lock(&v->mu);
-    struct token_entry *c = stamp_ok ? kg_map_get(v->tokens, h) : NULL;
+    const struct packed_token *c = stamp_ok ? kg_map_get(v->tokens, h) : NULL;
     if (c && c->stamp == stamp && c->exp + SKEW > rq->now) {
-        e = *c;
+        unpack(c, &e);
         cached = true;
     }
     pthread_mutex_unlock(&v->mu);
@@ -218,10 +294,13 @@ static bool from_jwt(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_
         }
         e.stamp = stamp;
         if (stamp_ok) {
-            struct token_entry *n = kg_malloc(sizeof *n);
-            *n = e;
+            struct packed_token *n = pack(&e);
+            struct token_now at = {rq->now, stamp};
             pthread_mutex_lock(&v->mu);
             if (kg_map_len(v->tokens) >= MAX_CACHED) {
+                kg_map_prune(v->tokens, unusable, &at, free);
+            }
+            if (kg_map_len(v->tokens) >= MAX_CACHED) { /* all live: start over */
                 kg_map_free(v->tokens, free);
                 v->tokens = kg_map_new();
             }

@@ -164,6 +164,25 @@ def test_seed000_users_membership_and_roles(vw):
     problem(vw.verify("DELETE", "/apm/grids/grid-1/limits", bearer=bob), 403, 10010)
 
 
+def test_a_cached_decision_names_the_same_identity(vw):
+    """The second use of a token is answered from the cache of verified tokens, which keeps
+    their claims packed: every identity header must come back the same."""
+    def identity(r):
+        assert r.status_code == 200, r.text
+        return {k: v for k, v in r.headers.items() if k.lower().startswith("x-auth-")}
+
+    user = vw.user_token("bob")
+    app = vw.app_token()
+    for bearer, path in ((user, "/apm/grids/grid-1/limits"), (app, "/apm/status")):
+        first = identity(vw.verify("GET", path, bearer=bearer))
+        assert first == identity(vw.verify("GET", path, bearer=bearer))
+        assert {"X-Auth-Tenant", "X-Auth-Subject", "X-Auth-Principal-Type",
+                "X-Auth-Caller"} <= set(first)
+    assert identity(vw.verify("GET", "/apm/grids/grid-1/limits", bearer=user))[
+        "X-Auth-Caller"] == "bob@contoso.com"
+    assert "X-Auth-Roles" in identity(vw.verify("GET", "/apm/status", bearer=app))
+
+
 def test_seed000_app_permissions_and_token_failures(vw):
     tok = vw.app_token()  # svc holds grids:read only
     r = vw.verify("GET", "/apm/status", bearer=tok)
