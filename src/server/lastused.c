@@ -17,6 +17,7 @@
 
 #define EVERY_US 1000000 /* how often the queue is written */
 #define PER_KEY 60       /* seconds between two writes of one key's time */
+#define CHUNK 256        /* uses written in one transaction */
 
 struct kg_lastused {
     struct kg_store *store;
@@ -55,19 +56,25 @@ void kg_lastused_note(struct kg_lastused *l, const char *id, int64_t now)
     pthread_mutex_unlock(&l->mu);
 }
 
-/* Writes uses[0..n) (mu not held); on failure forgets them, so that the next use queues again. */
+/* Writes uses[0..n) (mu not held), CHUNK to a transaction: a write transaction holds the store's
+ * writer lock (SQLite's on both files, PostgreSQL's advisory lock on every node), which the audit
+ * committer, and so every token response, waits for. On failure a chunk is forgotten, so that
+ * the next use of its keys queues them again. */
 static void write_uses(struct kg_lastused *l, struct kg_key_use *uses, size_t n)
 {
-    enum kg_rc rc = l->store->ops->apikey_touch(l->store, uses, n);
-    if (rc == KG_OK) {
-        return;
+    for (size_t at = 0; at < n; at += CHUNK) {
+        size_t k = n - at < CHUNK ? n - at : CHUNK;
+        enum kg_rc rc = l->store->ops->apikey_touch(l->store, uses + at, k);
+        if (rc == KG_OK) {
+            continue;
+        }
+        kg_log(KG_LOG_ERROR, NULL, "apikey.last_used_failed", "error", kg_rc_name(rc), NULL);
+        pthread_mutex_lock(&l->mu);
+        for (size_t i = at; i < at + k; i++) {
+            free(kg_map_del(l->written, uses[i].id));
+        }
+        pthread_mutex_unlock(&l->mu);
     }
-    kg_log(KG_LOG_ERROR, NULL, "apikey.last_used_failed", "error", kg_rc_name(rc), NULL);
-    pthread_mutex_lock(&l->mu);
-    for (size_t i = 0; i < n; i++) {
-        free(kg_map_del(l->written, uses[i].id));
-    }
-    pthread_mutex_unlock(&l->mu);
 }
 
 static void *writer(void *arg)

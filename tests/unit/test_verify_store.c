@@ -56,6 +56,7 @@ static enum kg_rc f_ws(struct kg_store *s, const char *t, const char *w, struct 
 }
 
 static size_t touch_calls, touch_uses; /* apikey_touch calls and key uses written */
+static size_t touch_max;               /* the most uses one call wrote */
 static pthread_mutex_t touch_mu = PTHREAD_MUTEX_INITIALIZER;
 static enum kg_rc f_touch(struct kg_store *s, const struct kg_key_use *u, size_t n)
 {
@@ -63,6 +64,7 @@ static enum kg_rc f_touch(struct kg_store *s, const struct kg_key_use *u, size_t
     pthread_mutex_lock(&touch_mu);
     touch_calls++;
     touch_uses += rc ? 0 : n;
+    touch_max = n > touch_max ? n : touch_max;
     pthread_mutex_unlock(&touch_mu);
     return rc;
 }
@@ -221,6 +223,22 @@ static void last_used_written_behind(void **state)
     kg_lastused_stop(other); /* writes what it queued */
     assert_int_equal(touches(&calls), before + 3);
     assert_int_equal(last_used(), t + 60);
+    /* many uses go in transactions of 256, so no write holds the writer lock for long */
+    size_t uses_before = touches(&calls);
+    pthread_mutex_lock(&touch_mu);
+    touch_max = 0;
+    pthread_mutex_unlock(&touch_mu);
+    other = kg_lastused_start(srv.store);
+    for (int i = 0; i < 600; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "x%d", i);
+        kg_lastused_note(other, id, t);
+    }
+    kg_lastused_stop(other);
+    assert_int_equal(touches(&calls), uses_before + 600);
+    pthread_mutex_lock(&touch_mu);
+    assert_int_equal(touch_max, 256); /* (however the writer's second split them) */
+    pthread_mutex_unlock(&touch_mu);
     /* a failed write is forgotten, so the next use within the minute writes again */
     size_t failed_at = calls;
     failing = "apikey_touch";
