@@ -304,6 +304,7 @@ sed -n 2000,101999p "$WORK/keys" >"$WORK/many"
 script_keys "$WORK/many"
 run "/verify 100,000 keys, each new at first" "$BV"
 echo "  (a store read on the first use of each key, and a last-used time written behind for each)"
+echo "  RSS of this server: $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' "/proc/$BIG_PID/status")"
 kill "$BIG_PID"; wait "$BIG_PID" 2>/dev/null || true; BIG_PID=""
 PIDS=("${MAIN_PIDS[@]}")
 
