@@ -77,7 +77,8 @@
 #define KG_MAX_COMMIT_QUEUE 65536
 /* API keys whose last-used time waits to be written; uses past it are noted again next time. */
 #define KG_MAX_LASTUSED_QUEUE 65536
-/* API keys remembered as written in the last minute; past it the memory starts over. */
+/* API keys remembered as queued in the last minute; past it, those queued a minute or more ago
+ * are forgotten first. */
 #define KG_MAX_LASTUSED_KEYS 65536
 /* Requests waiting for a worker thread (password grants); past it they run on the HTTP thread. */
 #define KG_MAX_OFFLOAD_QUEUE 1024

@@ -149,3 +149,21 @@ void kg_map_prune(struct kg_map *m, bool (*drop)(const void *value, void *ctx), 
         }
     }
 }
+
+static bool any(const void *value, void *ctx)
+{
+    (void)value;
+    (void)ctx;
+    return true;
+}
+
+void kg_map_make_room(struct kg_map *m, size_t max, bool (*drop)(const void *value, void *ctx),
+                      void *ctx, void (*free_value)(void *))
+{
+    if (m->n >= max && drop) {
+        kg_map_prune(m, drop, ctx, free_value);
+    }
+    if (m->n >= max) {
+        kg_map_prune(m, any, NULL, free_value);
+    }
+}

@@ -58,15 +58,9 @@ int64_t kg_throttle_wait(struct kg_throttle *t, const char *key, int limit, int6
 void kg_throttle_fail(struct kg_throttle *t, const char *key, int64_t now)
 {
     pthread_mutex_lock(&t->mu);
-    if (kg_map_len(t->m) >= KG_THROTTLE_SLOTS) {
-        /* Bounded memory: first drop the counters whose window has ended; only if a spray
-         * keeps every slot live does the table start afresh (erring towards availability). */
-        kg_map_prune(t->m, expired, &now, free);
-        if (kg_map_len(t->m) >= KG_THROTTLE_SLOTS) {
-            kg_map_free(t->m, free);
-            t->m = kg_map_new();
-        }
-    }
+    /* counters whose window has ended go first; only if a spray keeps every slot live does the
+     * table start afresh (erring towards availability) */
+    kg_map_make_room(t->m, KG_THROTTLE_SLOTS, expired, &now, free);
     struct counter *c = kg_map_get(t->m, key);
     if (!c) {
         c = kg_calloc(1, sizeof *c);

@@ -40,7 +40,7 @@ struct kg_committer {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t has_work;
-    pthread_cond_t has_batch; /* queued reached target */
+    pthread_cond_t has_batch; /* queued reached target (monotonic deadlines) */
     pthread_cond_t has_room;
     struct item *head, *tail;
     size_t queued;         /* events */
@@ -64,10 +64,8 @@ static size_t recent_peak(const struct kg_committer *c)
  * long it waited, in microseconds. */
 static uint64_t gather(struct kg_committer *c, size_t target)
 {
-    const int64_t start = kg_monotonic_us(), deadline = start + COMMIT_DELAY_US;
-    /* has_batch waits on the monotonic clock */
-    const struct timespec until = {.tv_sec = deadline / 1000000,
-                                   .tv_nsec = deadline % 1000000 * 1000};
+    const int64_t start = kg_monotonic_us();
+    const struct timespec until = kg_monotonic_timespec(start + COMMIT_DELAY_US);
     c->target = target;
     while (c->queued < target && !c->stop) {
         if (pthread_cond_timedwait(&c->has_batch, &c->mu, &until) != 0) {
@@ -144,11 +142,7 @@ struct kg_committer *kg_committer_new(struct kg_store *store, struct kg_metrics 
     c->m = m;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->has_work, NULL);
-    pthread_condattr_t mono;
-    pthread_condattr_init(&mono);
-    pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->has_batch, &mono);
-    pthread_condattr_destroy(&mono);
+    kg_cond_init_monotonic(&c->has_batch);
     pthread_cond_init(&c->has_room, NULL);
     if (pthread_create(&c->thread, NULL, writer, c) != 0) {
         kg_log(KG_LOG_ERROR, NULL, "audit.thread_failed", NULL);

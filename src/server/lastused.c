@@ -30,6 +30,12 @@ struct kg_lastused {
     bool stop;
 };
 
+/* A key whose time was queued a minute or more ago would be queued again on its next use. */
+static bool written_over_a_minute_ago(const void *value, void *now)
+{
+    return *(const int64_t *)now - *(const int64_t *)value >= PER_KEY;
+}
+
 void kg_lastused_note(struct kg_lastused *l, const char *id, int64_t now)
 {
     pthread_mutex_lock(&l->mu);
@@ -39,10 +45,7 @@ void kg_lastused_note(struct kg_lastused *l, const char *id, int64_t now)
         return;
     }
     if (!last) {
-        if (kg_map_len(l->written) >= KG_MAX_LASTUSED_KEYS) {
-            kg_map_free(l->written, free);
-            l->written = kg_map_new();
-        }
+        kg_map_make_room(l->written, KG_MAX_LASTUSED_KEYS, written_over_a_minute_ago, &now, free);
         last = kg_malloc(sizeof *last);
         kg_map_put(l->written, id, last);
     }
@@ -83,8 +86,7 @@ static void *writer(void *arg)
     kg_thread_name("kg-lastused");
     pthread_mutex_lock(&l->mu);
     for (;;) {
-        const int64_t due = kg_monotonic_us() + EVERY_US;
-        const struct timespec until = {.tv_sec = due / 1000000, .tv_nsec = due % 1000000 * 1000};
+        const struct timespec until = kg_monotonic_timespec(kg_monotonic_us() + EVERY_US);
         while (!l->stop && pthread_cond_timedwait(&l->cv, &l->mu, &until) == 0) {
         }
         struct kg_key_use *uses = l->queue;
@@ -110,11 +112,7 @@ struct kg_lastused *kg_lastused_start(struct kg_store *store)
     l->store = store;
     l->written = kg_map_new();
     pthread_mutex_init(&l->mu, NULL);
-    pthread_condattr_t mono;
-    pthread_condattr_init(&mono);
-    pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
-    pthread_cond_init(&l->cv, &mono);
-    pthread_condattr_destroy(&mono);
+    kg_cond_init_monotonic(&l->cv);
     if (pthread_create(&l->thread, NULL, writer, l) != 0) {
         kg_log(KG_LOG_ERROR, NULL, "apikey.last_used_thread_failed", NULL);
         abort();

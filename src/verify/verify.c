@@ -297,13 +297,7 @@ static bool from_jwt(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_
             struct packed_token *n = pack(&e);
             struct token_now at = {rq->now, stamp};
             pthread_mutex_lock(&v->mu);
-            if (kg_map_len(v->tokens) >= MAX_CACHED) {
-                kg_map_prune(v->tokens, unusable, &at, free);
-            }
-            if (kg_map_len(v->tokens) >= MAX_CACHED) { /* all live: start over */
-                kg_map_free(v->tokens, free);
-                v->tokens = kg_map_new();
-            }
+            kg_map_make_room(v->tokens, MAX_CACHED, unusable, &at, free);
             free(kg_map_put(v->tokens, h, n));
             pthread_mutex_unlock(&v->mu);
         }
@@ -620,13 +614,7 @@ static bool within_rate(struct kg_verifier *v, const struct kg_vreq *rq, int64_t
     pthread_mutex_lock(&v->mu);
     struct bucket *b = kg_map_get(v->buckets, k);
     if (!b) {
-        if (kg_map_len(v->buckets) >= MAX_CACHED) {
-            kg_map_prune(v->buckets, refilled, &now_ms, free);
-        }
-        if (kg_map_len(v->buckets) >= MAX_CACHED) { /* all busy this second: start over */
-            kg_map_free(v->buckets, free);
-            v->buckets = kg_map_new();
-        }
+        kg_map_make_room(v->buckets, MAX_CACHED, refilled, &now_ms, free);
         b = kg_malloc(sizeof *b);
         b->tokens = (double)rate;
         b->last_ms = now_ms;

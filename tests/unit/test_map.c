@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * core/map's bounded memory (kg_map_make_room), which the throttle, /verify's token cache and
+ * rate-limit buckets and the last-used writer share: nothing happens below the bound; at it, only
+ * the entries the caller calls dead go, unless every entry is live, when the map starts afresh. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/map.h"
+#include "core/str.h"
+
+/* Values are ints; an entry is dead when its value is below *ctx. */
+static bool below(const void *value, void *ctx)
+{
+    return *(const int *)value < *(int *)ctx;
+}
+
+static struct kg_map *map_of(int n, int first_value)
+{
+    struct kg_map *m = kg_map_new();
+    for (int i = 0; i < n; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%d", i);
+        int *v = kg_malloc(sizeof *v);
+        *v = first_value + i;
+        kg_map_put(m, k, v);
+    }
+    return m;
+}
+
+static void make_room(void **state)
+{
+    (void)state;
+    int cut = 5;
+    struct kg_map *m = map_of(10, 0); /* values 0..9: 0..4 are dead */
+    kg_map_make_room(m, 11, below, &cut, free);
+    assert_int_equal(kg_map_len(m), 10); /* below the bound: untouched */
+    kg_map_make_room(m, 10, below, &cut, free);
+    assert_int_equal(kg_map_len(m), 5); /* at it: the dead go, the live stay */
+    assert_null(kg_map_get(m, "k4"));
+    assert_int_equal(*(int *)kg_map_get(m, "k5"), 5);
+    cut = 0;
+    kg_map_make_room(m, 5, below, &cut, free);
+    assert_int_equal(kg_map_len(m), 0); /* every entry live: afresh */
+    kg_map_put(m, "again", kg_malloc(sizeof(int)));
+    assert_int_equal(kg_map_len(m), 1);
+    kg_map_free(m, free);
+
+    m = map_of(3, 0);
+    kg_map_make_room(m, 3, NULL, NULL, free); /* no notion of dead: afresh */
+    assert_int_equal(kg_map_len(m), 0);
+    kg_map_free(m, free);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(make_room)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
