@@ -4,28 +4,47 @@
 #   MODE=postgresql  one node on a throwaway PostgreSQL cluster on this machine (scripts/pg.sh)
 #   MODE=two-node    two nodes on that PostgreSQL, same master key and public URL, with the load
 #                    split evenly between them (as a load balancer would)
+#   MODE=postgresql-remote  one node on that PostgreSQL reached through bench/slownet.c, which
+#                    delays every packet by 250 us each way: a database on another machine in the
+#                    same data centre (this VM's kernel has no netem)
 # Needs KG (the binary), WORK (a scratch directory), SECS; sets D (node 1's data directory).
 D=$WORK/data
 STORE=()
 PIDS=()
 PORTS=()
 PGDIR=""
+RELAY_PID=""
 TICK=$(getconf CLK_TCK)
 
 store_setup() {
     case "$MODE" in
     sqlite) ;;
-    postgresql | two-node)
+    postgresql | two-node | postgresql-remote)
         PGDIR=$(mktemp -d /tmp/keygate-bench-pg.XXXXXX)
         bash scripts/pg.sh start "$PGDIR" >/dev/null
         STORE=(--db "$(bash scripts/pg.sh createdb "$PGDIR" bench)")
+        DB_URL=${STORE[1]} # PostgreSQL itself, also in postgresql-remote mode
         ;;
-    *) echo "mode: sqlite | postgresql | two-node" >&2; exit 2 ;;
+    *) echo "mode: sqlite | postgresql | two-node | postgresql-remote" >&2; exit 2 ;;
     esac
+}
+
+# In postgresql-remote mode, puts the relay between keygate and PostgreSQL (after the set-up,
+# which talks to PostgreSQL directly).
+remote_store() {
+    [ "$MODE" = postgresql-remote ] || return 0
+    cmake --build build -j"$(nproc)" --target bench_slownet >/dev/null
+    local pgport relay
+    pgport=$(cat "$PGDIR/port")
+    relay=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    build/bench_slownet "$relay" "$pgport" 250 &
+    RELAY_PID=$!
+    STORE=(--db "${STORE[1]/:$pgport\//:$relay/}")
 }
 
 cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    [ -z "$RELAY_PID" ] || kill "$RELAY_PID" 2>/dev/null || true
     wait 2>/dev/null || true
     if [ -n "$PGDIR" ]; then bash scripts/pg.sh stop "$PGDIR" || true; rm -rf "$PGDIR"; fi
     rm -rf "$WORK"
@@ -96,6 +115,7 @@ mode_line() {
     case "$MODE" in
     sqlite) echo "store: SQLite (embedded), one node" ;;
     postgresql) echo "store: PostgreSQL $(ls /usr/lib/postgresql | sort -V | tail -1) on this machine, one node" ;;
+    postgresql-remote) echo "store: PostgreSQL on this machine behind a relay adding 250 us each way, one node" ;;
     two-node) echo "store: PostgreSQL on this machine, two nodes, load split evenly" ;;
     esac
 }

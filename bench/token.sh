@@ -5,7 +5,7 @@
 # signing time OpenSSL itself reports on this machine in the same run, and keygate's RSS after
 # the run. Each token's CPU is split by thread: the HTTP threads (parsing, the grant, signing,
 # TLS), next to what a trivial HTTPS request costs them, and the audit writer (group commit).
-# Usage: bench/token.sh [seconds-per-run] [connections] [sqlite|postgresql|two-node]
+# Usage: bench/token.sh [seconds-per-run] [connections] [sqlite|postgresql|two-node|postgresql-remote]
 # (store modes: bench/lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +41,7 @@ APP2=$(k app create --tenant es256 bench --json)
 CID2=$(echo "$APP2" | sed -n 's/.*"client_id": "\([^"]*\)".*/\1/p')
 SEC2=$(echo "$APP2" | sed -n 's/.*"client_secret": "\([^"]*\)".*/\1/p')
 PORT=$(( 20000 + RANDOM % 20000 ))
+remote_store
 start_nodes "$PORT"
 
 run() { # tenant client secret alg openssl-alg

@@ -12,10 +12,10 @@
 #   - nginx auth_request -> keygate (deploy/nginx/keygate.conf) against nginx alone.
 # Prints requests/s, p50, p99 and the server's CPU time per request, and keygate's CPU per
 # decision as a multiple of nginx's per static 200 (shared VMs drift; a ratio within one run
-# does not). On PostgreSQL and with two
-# nodes (bench/lib.sh) it runs the decision sections (healthz, cached JWT and key, 4,000 JWTs,
-# paced); the plain-HTTP, store-size and nginx sections are SQLite runs.
-# Usage: bench/verify.sh [seconds-per-run] [connections] [sqlite|postgresql|two-node]
+# does not). On PostgreSQL, with two nodes and with a PostgreSQL made remote (bench/lib.sh) it
+# runs the decision sections (healthz, cached JWT and key, 4,000 JWTs, paced) and a cached key
+# beside never-seen ones; the plain-HTTP, store-size and nginx sections are SQLite runs.
+# Usage: bench/verify.sh [seconds-per-run] [connections] [sqlite|postgresql|two-node|postgresql-remote]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
@@ -68,6 +68,7 @@ else
 fi
 
 PORT=$(( 20000 + RANDOM % 20000 ))
+remote_store
 start_nodes "$PORT"
 TOKEN=$(curl -sk "$URL/contoso/oauth2/v2.0/token" -d grant_type=client_credentials \
     -d "client_id=$CID" -d "client_secret=$SEC" -d scope=api://bench/.default |
@@ -212,6 +213,43 @@ CONNS_SAVED=$CONNS; CONNS=64
 run "/verify cached JWT, paced" "$V"
 CONNS=$CONNS_SAVED
 if [ "$MODE" != sqlite ]; then
+    # A decision that needs the store must not hold up those that do not (endpoints/verify.c):
+    # a cached key at a steady rate, alone, then beside 16 connections sending keys this server
+    # has never seen (100,000 real ones), each a store read.
+    echo "== a cached key, paced (16 connections, one request per 2 ms each), alone and beside never-seen keys"
+    sed -n 2000,101999p "$WORK/hashes" >"$WORK/h.txt"
+    psql -q "$DB_URL" <<SQL
+CREATE TEMP TABLE h(hash TEXT);
+\copy h FROM '$WORK/h.txt'
+INSERT INTO api_keys SELECT md5(random()::text), tenant_id, workspace_id, 'n' || row_number()
+  OVER (), role_id, h.hash, 'kg_key_x', 'bench', created_at, 0, 0, 0, 0 FROM h,
+  (SELECT * FROM api_keys LIMIT 1) k;
+ANALYZE api_keys;
+SQL
+    sed -n 2000,101999p "$WORK/keys" >"$WORK/many"
+    {
+        echo 'wrk.method = "GET"'
+        echo 'wrk.headers["X-Original-URI"] = "/things/ws1"'
+        echo "keys = {}"
+        echo "for l in io.lines(\"$WORK/many\") do keys[#keys + 1] = l end"
+        echo 'request = function()'
+        echo '  wrk.headers["API-Key"] = keys[math.random(1, #keys)]'
+        echo '  return wrk.format()'
+        echo 'end'
+        cat bench/result.lua
+    } >"$WORK/new.lua"
+    script "X-Original-URI: /things/ws1" "API-Key: $KEY"
+    sed -i '1a delay = function() return 2 end' "$WORK/s.lua"
+    CONNS=16
+    run "cached API key, paced, alone" "$V"
+    wrk -t1 -c16 -d"$(( SECS + 1 ))s" -s "$WORK/new.lua" "$V" >"$WORK/bg" &
+    BG=$!
+    sleep 0.5
+    run "the same, beside never-seen keys" "$V" no # (the CPU would include theirs)
+    wait $BG
+    awk -v s="$(( SECS + 1 ))" '/^RESULT/ {printf "  %-36s %8.0f req/s  errors %-6d p50 %6.2f ms  p99 %6.2f ms\n",
+        "the never-seen keys meanwhile", $2 / s, $3, $4 / 1000, $5 / 1000}' "$WORK/bg"
+    CONNS=$CONNS_SAVED
     for i in "${!PIDS[@]}"; do
         echo "node $((i + 1)) RSS: $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' "/proc/${PIDS[$i]}/status")"
     done

@@ -82,6 +82,8 @@
 #define KG_MAX_LASTUSED_KEYS 65536
 /* Requests waiting for a worker thread (password grants); past it they run on the HTTP thread. */
 #define KG_MAX_OFFLOAD_QUEUE 1024
+/* Worker threads per request thread when the store's reads wait on a network (store.h) */
+#define KG_OFFLOAD_THREADS_PER_CORE_WAITING 4
 /* Failed password attempts per user and per IP in a window before throttling. */
 #define KG_THROTTLE_USER_FAILURES 5
 #define KG_THROTTLE_IP_FAILURES 20

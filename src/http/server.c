@@ -561,7 +561,11 @@ enum kg_rc kg_http_start(struct kg_server *srv, struct kg_http **out, struct kg_
     OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL);
     OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
-    pool_start(&h->pool, srv->cfg.threads);
+    /* CPU-bound work (argon2, bounded by cores in oauth/identity.c) needs a thread per core;
+     * reads that wait on a network need more, so that their round trips overlap */
+    pool_start(&h->pool,
+               srv->cfg.threads *
+                   (srv->store->ops->reads_wait ? KG_OFFLOAD_THREADS_PER_CORE_WAITING : 1));
     h->linger = kg_linger_start(KG_LINGER_IDLE_MS, KG_LINGER_TOTAL_MS);
     h->d =
         MHD_start_daemon(flags, 0, NULL, NULL, handler, h, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);

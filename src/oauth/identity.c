@@ -2,8 +2,11 @@
  * User names and passwords: lookup keys are NFC and case-folded (SPEC 2, via libunistring);
  * passwords are argon2id with OWASP parameters (m=19 MiB, t=2, p=1). */
 #include <argon2.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <unicase.h>
 #include <uninorm.h>
 
@@ -35,16 +38,40 @@ bool kg_username_key(const char *username, char *out, size_t n)
     return ok;
 }
 
+/* At most one argon2 per core at a time: each takes 19 MiB and a core's worth of work, and the
+ * worker threads that run them outnumber the cores when they also wait on store reads
+ * (http/server.c). */
+static sem_t argon_slots;
+static pthread_once_t argon_once = PTHREAD_ONCE_INIT;
+
+static void argon_init(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    sem_init(&argon_slots, 0, n > 0 ? (unsigned)n : 1);
+}
+
+static void argon_enter(void)
+{
+    pthread_once(&argon_once, argon_init);
+    while (sem_wait(&argon_slots) != 0) {
+    }
+}
+
 bool kg_password_hash(const char *password, char out[160])
 {
     uint8_t salt[16];
     kg_random(salt, sizeof salt);
+    argon_enter();
     int r = argon2id_hash_encoded(ARGON_T, ARGON_M, ARGON_P, password, strlen(password), salt,
                                   sizeof salt, 32, out, 160);
+    sem_post(&argon_slots);
     return r == ARGON2_OK;
 }
 
 bool kg_password_verify(const char *encoded, const char *password)
 {
-    return argon2id_verify(encoded, password, strlen(password)) == ARGON2_OK;
+    argon_enter();
+    bool ok = argon2id_verify(encoded, password, strlen(password)) == ARGON2_OK;
+    sem_post(&argon_slots);
+    return ok;
 }

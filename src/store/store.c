@@ -27,6 +27,30 @@ enum kg_rc kg_store_open(const char *url, struct kg_store **out, struct kg_err *
     return kg_store_sqlite_open(path, out, e);
 }
 
+/* This thread's cached-only window (store.h). */
+static _Thread_local struct {
+    bool on;
+    bool refused;
+} cached_only;
+
+void kg_store_cached_only_begin(void)
+{
+    cached_only.on = true;
+    cached_only.refused = false;
+}
+
+bool kg_store_cached_only_end(void)
+{
+    cached_only.on = false;
+    return cached_only.refused;
+}
+
+bool kg_store_io_refused(void)
+{
+    cached_only.refused |= cached_only.on;
+    return cached_only.on;
+}
+
 void kg_store_close(struct kg_store *s)
 {
     if (s) {

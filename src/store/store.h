@@ -255,6 +255,9 @@ struct kg_store;
 
 struct kg_store_ops {
     const char *name;
+    /* Reads wait on another process, usually over a network (PostgreSQL): a request thread that
+     * serves many connections should not make them (kg_store_cached_only_begin). */
+    bool reads_wait;
     void (*close)(struct kg_store *s);
     enum kg_rc (*ping)(struct kg_store *s);
     /* A value that changes whenever anything a node may cache changes (tenants, APIs,
@@ -446,5 +449,16 @@ void kg_store_sync(struct kg_store *s);
 /* The config stamp the cache is at (read at the last sync); false if there is no valid one, in
  * which case nothing derived from the store may be reused. */
 bool kg_store_stamp(struct kg_store *s, int64_t *out);
+
+/* Answering from caches only. Between kg_store_cached_only_begin and _end, on this thread, a
+ * read the caches cannot answer fails at once with KG_ERR_STORE instead of going to the back end
+ * (a PostgreSQL round trip, or a disk read), and _end says whether that happened. An event
+ * thread answers what it can this way and hands the rest to a worker thread, so one slow read
+ * never stalls every other connection of that thread. Every caller already treats KG_ERR_STORE
+ * as "deny": a refused read can only make the answer a refusal, which the caller discards. */
+void kg_store_cached_only_begin(void);
+bool kg_store_cached_only_end(void); /* true: a read was refused, the answer is not final */
+/* For back ends, before any I/O: true (and remembered) if this thread may not do it now. */
+bool kg_store_io_refused(void);
 
 #endif

@@ -2,8 +2,9 @@
  * /verify decisions over a real SQLite store in a temporary directory: a key allows, and when
  * the store stops answering (each read the decision makes failing in turn) the answer is 503,
  * never an allow (SPEC 6.1, 12.6); a key's last-used time is written behind the decision, at most
- * once a minute, never moves back, and is written again after a failed write. Failures are
- * injected by wrapping the store's own ops. */
+ * once a minute, never moves back, and is written again after a failed write; a decision made
+ * from the caches only is final once the credential has been seen, and refused before. Failures
+ * are injected by wrapping the store's own ops. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -147,18 +148,29 @@ static int teardown(void **state)
     return system(cmd);
 }
 
-static enum kg_oerr decide_at(int64_t now)
+/* A decision on key k at now; from the caches only if cached_only (*refused: a read was). */
+static enum kg_oerr decide_key(const char *k, int64_t now, bool cached_only, bool *refused)
 {
     kg_store_sync(srv.store);
     struct kg_vreq rq = {.srv = &srv,
                          .method = "GET",
                          .path = "/g/grid-1",
                          .api = "api://x",
-                         .api_key = kg_str_c(key),
+                         .api_key = kg_str_c(k),
                          .now = now};
     struct kg_vres o;
+    if (cached_only) {
+        kg_store_cached_only_begin();
+    }
     kg_verify(srv.verifier, &rq, &o);
+    *refused = cached_only && kg_store_cached_only_end();
     return o.err;
+}
+
+static enum kg_oerr decide_at(int64_t now)
+{
+    bool refused;
+    return decide_key(key, now, false, &refused);
 }
 
 static enum kg_oerr decide(void)
@@ -277,9 +289,42 @@ static void store_failures_never_allow(void **state)
     }
 }
 
+/* What an event thread does first (endpoints/verify.c): a key nobody has used yet needs the
+ * store, so the cached-only decision is refused, never allowed; once the key has been decided
+ * normally, every read of its decision comes from the caches and the answer is final. */
+static void first_decided_from_caches_only(void **state)
+{
+    (void)state;
+    struct kg_store *s = srv.store;
+    struct kg_api_key ak = {.created_at = 1};
+    snprintf(ak.id, sizeof ak.id, "k2");
+    snprintf(ak.tenant_id, sizeof ak.tenant_id, "11111111-1111-4111-8111-111111111111");
+    snprintf(ak.workspace_id, sizeof ak.workspace_id, "w1");
+    snprintf(ak.role_id, sizeof ak.role_id, "r1");
+    char k2[KG_SECRET_MAX];
+    kg_secret_new("kg_key_", k2);
+    kg_store_hash_secret(k2, strlen(k2), ak.hash);
+    assert_int_equal(s->ops->apikey_create(s, &ak), KG_OK);
+    bool refused = false;
+    assert_int_equal(decide_key(k2, kg_now(), true, &refused), KG_OE_V_UNAVAILABLE);
+    assert_true(refused);
+    /* the window is over: reads go to the store again, and nothing refused is remembered */
+    assert_int_equal(decide_key(k2, kg_now(), false, &refused), KG_OE_NONE);
+    assert_false(refused);
+    assert_int_equal(decide_key(k2, kg_now(), true, &refused), KG_OE_NONE);
+    assert_false(refused);
+    /* a made-up key with a valid checksum is never cached, so it always needs the store */
+    char unknown[KG_SECRET_MAX];
+    kg_secret_new("kg_key_", unknown);
+    assert_int_equal(decide_key(unknown, kg_now(), false, &refused), KG_OE_V_INVALID);
+    assert_int_equal(decide_key(unknown, kg_now(), true, &refused), KG_OE_V_UNAVAILABLE);
+    assert_true(refused);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(store_failures_never_allow),
-                                       cmocka_unit_test(last_used_written_behind)};
+                                       cmocka_unit_test(last_used_written_behind),
+                                       cmocka_unit_test(first_decided_from_caches_only)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -455,6 +455,7 @@ static void pg_close(void *db)
 
 static const struct kg_sql_driver DRIVER = {
     .name = "postgresql",
+    .reads_wait = true,
     .acquire = acquire,
     .release = release,
     .run = run,

@@ -124,11 +124,18 @@ static enum kg_rc list_v(const struct kg_sql_driver *d, struct kg_conn *c, const
     return KG_OK;
 }
 
+/* A pooled connection for one statement or transaction; NULL when none can be had, or when
+ * this thread is answering from caches only (store.h) and must not wait on the store. */
+static struct kg_conn *acquire(struct sqlstore *st)
+{
+    return kg_store_io_refused() ? NULL : st->d->acquire(st->db);
+}
+
 /* Runs one statement on a connection of its own: what the *1 helpers share. */
 #define ON_POOLED(s, call)                                                                         \
     do {                                                                                           \
         struct sqlstore *st_ = impl(s);                                                            \
-        struct kg_conn *c = st_->d->acquire(st_->db);                                              \
+        struct kg_conn *c = acquire(st_);                                                          \
         if (!c) {                                                                                  \
             return KG_ERR_STORE;                                                                   \
         }                                                                                          \
@@ -196,7 +203,7 @@ enum kg_rc kg_sql_begin(struct kg_store *s, struct kg_sql_tx *t)
     memset(t, 0, sizeof *t);
     t->d = st->d;
     t->db = st->db;
-    t->c = st->d->acquire(st->db);
+    t->c = acquire(st);
     if (!t->c) {
         return KG_ERR_STORE;
     }
@@ -327,6 +334,7 @@ struct kg_store *kg_sql_store_new(const struct kg_sql_driver *d, void *db)
     st->db = db;
     st->ops = ops_all;
     st->ops.name = d->name;
+    st->ops.reads_wait = d->reads_wait;
     struct kg_store *s = kg_calloc(1, sizeof *s);
     s->ops = &st->ops;
     s->impl = st;

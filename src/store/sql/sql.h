@@ -43,6 +43,7 @@ struct kg_conn; /* a driver's pooled connection */
  * b = (const void *, size_t) blob (NULL binds SQL NULL). */
 struct kg_sql_driver {
     const char *name;
+    bool reads_wait;                      /* store.h */
     struct kg_conn *(*acquire)(void *db); /* NULL when the database cannot be reached */
     void (*release)(void *db, struct kg_conn *c);
     /* Runs q; each row goes to each(row, arg); *changes receives the rows changed by a write.
