@@ -160,10 +160,15 @@ static bool any(const void *value, void *ctx)
 void kg_map_make_room(struct kg_map *m, size_t max, bool (*drop)(const void *value, void *ctx),
                       void *ctx, void (*free_value)(void *))
 {
-    if (m->n >= max && drop) {
+    if (m->n < max) {
+        return;
+    }
+    if (drop) {
         kg_map_prune(m, drop, ctx, free_value);
     }
-    if (m->n >= max) {
+    /* nearly every entry live: pruning again at each insert would cost a scan of the whole map
+     * per entry added, so start afresh unless a sixteenth is free */
+    if (m->n >= max - max / 16) {
         kg_map_prune(m, any, NULL, free_value);
     }
 }

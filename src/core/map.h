@@ -22,8 +22,9 @@ size_t kg_map_len(const struct kg_map *m);
 void kg_map_prune(struct kg_map *m, bool (*drop)(const void *value, void *ctx), void *ctx,
                   void (*free_value)(void *));
 /* Bounded memory for a map of at most max entries, before adding one: when it is full, drops the
- * entries drop(value, ctx) says hold nothing worth keeping (drop may be NULL), and if it is still
- * full, empties it (a table every entry of which is live starts afresh). */
+ * entries drop(value, ctx) says hold nothing worth keeping (drop may be NULL), and if that frees
+ * less than a sixteenth of max, empties it (a table nearly every entry of which is live starts
+ * afresh, rather than being scanned whole at every insert). */
 void kg_map_make_room(struct kg_map *m, size_t max, bool (*drop)(const void *value, void *ctx),
                       void *ctx, void (*free_value)(void *));
 

@@ -32,8 +32,7 @@ struct kg_metrics {
     atomic_uint_fast64_t audit_failures;
     atomic_uint_fast64_t audit_batch_max;
     atomic_uint_fast64_t audit_gather_us; /* the writer's waits for fuller batches */
-    atomic_uint_fast64_t
-        offloaded; /* requests run on a worker thread (argon2, /verify store reads) */
+    atomic_uint_fast64_t offloaded;       /* requests run on a worker thread */
 };
 
 void kg_metrics_request(struct kg_metrics *m, int status, uint64_t micros);

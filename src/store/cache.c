@@ -12,6 +12,10 @@
  * the cache is still at that stamp, so a value read just before a change can never outlive it.
  * If the stamp cannot be read the cache empties and lookups go to the store (fail closed).
  *
+ * Size: at most MAX_ENTRIES. When full, the entries not looked up since the last time it was
+ * full go (a clock's second chance), so what every request reads (its API, routes, roles) stays
+ * while credentials used once make room; only if everything was in use does it start afresh.
+ *
  * The decorator reuses the inner store's struct: it copies the inner ops table, overrides the
  * cached lookups, sync and close, and leaves every other operation untouched. */
 #include <pthread.h>
@@ -27,6 +31,7 @@
 
 struct entry {
     enum kg_rc rc;
+    int64_t hit_in; /* the last sweep it was looked up in */
     size_t size;
     size_t count; /* for lists */
     unsigned char data[];
@@ -39,6 +44,7 @@ struct kg_store_cache {
     struct kg_map *map;
     int64_t stamp;
     bool valid;
+    int64_t sweep; /* how many times the map has been full */
 };
 
 static struct kg_store_cache *cache_of(struct kg_store *s)
@@ -61,6 +67,7 @@ static bool hit(struct kg_store *s, const char *key, void *out, size_t size, siz
     struct entry *e = c->valid ? kg_map_get(c->map, key) : NULL;
     *stamp = c->valid ? c->stamp : -1;
     if (e) {
+        e->hit_in = c->sweep;
         *rc = e->rc;
         if (count) { /* a list: the caller gets its own copy */
             *count = e->count;
@@ -73,6 +80,12 @@ static bool hit(struct kg_store *s, const char *key, void *out, size_t size, siz
     }
     pthread_mutex_unlock(&c->mu);
     return e != NULL;
+}
+
+/* Not looked up since the map was last full. */
+static bool unused(const void *value, void *sweep)
+{
+    return ((const struct entry *)value)->hit_in < *(int64_t *)sweep;
 }
 
 static void remember(struct kg_store *s, const char *key, const void *value, size_t size,
@@ -92,8 +105,10 @@ static void remember(struct kg_store *s, const char *key, const void *value, siz
     pthread_mutex_lock(&c->mu);
     if (c->valid && c->stamp == stamp) {
         if (kg_map_len(c->map) >= MAX_ENTRIES) {
-            clear(c);
+            kg_map_make_room(c->map, MAX_ENTRIES, unused, &c->sweep, free);
+            c->sweep++;
         }
+        e->hit_in = c->sweep - 1; /* only a lookup after this one keeps it at the next sweep */
         free(kg_map_put(c->map, key, e));
         e = NULL;
     }

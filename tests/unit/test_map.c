@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  * core/map's bounded memory (kg_map_make_room), which the throttle, /verify's token cache and
  * rate-limit buckets and the last-used writer share: nothing happens below the bound; at it, only
- * the entries the caller calls dead go, unless every entry is live, when the map starts afresh. */
+ * the entries the caller calls dead go, unless nearly every entry is live (less than a sixteenth
+ * would be freed), when the map starts afresh. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -53,6 +54,21 @@ static void make_room(void **state)
     m = map_of(3, 0);
     kg_map_make_room(m, 3, NULL, NULL, free); /* no notion of dead: afresh */
     assert_int_equal(kg_map_len(m), 0);
+    kg_map_free(m, free);
+
+    m = map_of(32, 0); /* a sixteenth of 32 is 2 */
+    cut = 1;
+    kg_map_make_room(m, 32, below, &cut, free);
+    assert_int_equal(kg_map_len(m), 0); /* one dead of 32: afresh, not a scan per insert */
+    kg_map_free(m, free);
+    m = map_of(31, 0);
+    kg_map_make_room(m, 32, below, &cut, free);
+    assert_int_equal(kg_map_len(m), 31); /* below the bound, though nearly full: untouched */
+    kg_map_free(m, free);
+    m = map_of(32, 0);
+    cut = 3;
+    kg_map_make_room(m, 32, below, &cut, free);
+    assert_int_equal(kg_map_len(m), 29); /* three dead: they go, the rest stay */
     kg_map_free(m, free);
 }
 

@@ -412,6 +412,52 @@ static void new_secrets_keep_caches(void **state)
     kg_store_close(other);
 }
 
+/* The cache's own reads of the store, counted under it. */
+static const struct kg_store_ops *uncounted;
+static struct kg_store_ops counted;
+static size_t tenant_reads;
+
+static enum kg_rc counted_tenant_get(struct kg_store *s, const char *alias, struct kg_tenant *out)
+{
+    tenant_reads++;
+    return uncounted->tenant_get(s, alias, out);
+}
+
+/* The configuration cache is bounded (65,536 entries); when it is full, what was looked up since
+ * it was last full stays, and entries looked up once go: a tenant every request reads is not
+ * read from the store again however many one-off lookups pass through. */
+static void cache_keeps_what_is_used(void **state)
+{
+    if (on_pg()) {
+        skip(); /* the cache is the same over any store; 65,536 round trips would add nothing */
+    }
+    struct kg_store *s = *state;
+    struct kg_tenant t, got;
+    tenant(s, "hot", &t);
+    uncounted = s->ops;
+    counted = *s->ops;
+    counted.tenant_get = counted_tenant_get;
+    s->ops = &counted;
+    s = kg_store_cache_new(s);
+    *state = s;
+    kg_store_sync(s);
+    tenant_reads = 0;
+    char alias[32];
+    for (int i = 0; i < 140000; i++) {
+        if (i % 1000 == 0) {
+            assert_int_equal(s->ops->tenant_get(s, "hot", &got), KG_OK);
+            assert_int_equal(tenant_reads, (size_t)i + 1); /* read once, then always cached */
+        }
+        snprintf(alias, sizeof alias, "nobody-%d", i);
+        assert_int_equal(s->ops->tenant_get(s, alias, &got), KG_ERR_NOT_FOUND);
+    }
+    size_t reads = tenant_reads;
+    assert_int_equal(s->ops->tenant_get(s, "nobody-139999", &got), KG_ERR_NOT_FOUND);
+    assert_int_equal(tenant_reads, reads); /* the newest one-off is still cached */
+    assert_int_equal(s->ops->tenant_get(s, "nobody-0", &got), KG_ERR_NOT_FOUND);
+    assert_int_equal(tenant_reads, reads + 1); /* the oldest went: the cache is bounded */
+}
+
 /* A change made by another process (the CLI beside a server) is seen at once on SQLite, and
  * within the change feed's second on PostgreSQL; a write that is not configuration (token state)
  * leaves the stamp where it was, however the store notices writes. */
@@ -525,6 +571,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(stamp_sees_other_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(stamp_sees_other_processes, setup, teardown),
         cmocka_unit_test_setup_teardown(new_secrets_keep_caches, setup, teardown),
+        cmocka_unit_test_setup_teardown(cache_keeps_what_is_used, setup, teardown),
         cmocka_unit_test_setup_teardown(reopen_is_idempotent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
