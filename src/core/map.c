@@ -2,14 +2,18 @@
  * See map.h. */
 #include "core/map.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
+#include "core/siphash.h"
 #include "core/str.h"
 
 struct entry {
     char *key;
+    uint64_t h;
     void *value;
     struct entry *next;
 };
@@ -19,13 +23,22 @@ struct kg_map {
     size_t nb, n;
 };
 
-static uint64_t fnv(const char *s)
+/* Keys come from clients (user names, credentials' hashes), so buckets are chosen by a hash
+ * keyed with a secret of this process: nobody can pick keys that share one bucket. */
+static uint8_t secret[16];
+static pthread_once_t secret_once = PTHREAD_ONCE_INIT;
+
+static void secret_init(void)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) {
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    if (getrandom(secret, sizeof secret, 0) != (ssize_t)sizeof secret) {
+        abort();
     }
-    return h;
+}
+
+static uint64_t hash(const char *s)
+{
+    pthread_once(&secret_once, secret_init);
+    return kg_siphash24(secret, s, strlen(s));
 }
 
 struct kg_map *kg_map_new(void)
@@ -59,8 +72,9 @@ void kg_map_free(struct kg_map *m, void (*free_value)(void *))
 
 void *kg_map_get(const struct kg_map *m, const char *key)
 {
-    for (struct entry *e = m->b[fnv(key) & (m->nb - 1)]; e; e = e->next) {
-        if (strcmp(e->key, key) == 0) {
+    uint64_t h = hash(key);
+    for (struct entry *e = m->b[h & (m->nb - 1)]; e; e = e->next) {
+        if (e->h == h && strcmp(e->key, key) == 0) {
             return e->value;
         }
     }
@@ -75,7 +89,7 @@ static void grow(struct kg_map *m)
         struct entry *e = m->b[i];
         while (e) {
             struct entry *next = e->next;
-            size_t k = fnv(e->key) & (nb - 1);
+            size_t k = e->h & (nb - 1);
             e->next = b[k];
             b[k] = e;
             e = next;
@@ -88,9 +102,10 @@ static void grow(struct kg_map *m)
 
 void *kg_map_put(struct kg_map *m, const char *key, void *value)
 {
-    struct entry **slot = &m->b[fnv(key) & (m->nb - 1)];
+    uint64_t h = hash(key);
+    struct entry **slot = &m->b[h & (m->nb - 1)];
     for (struct entry *e = *slot; e; e = e->next) {
-        if (strcmp(e->key, key) == 0) {
+        if (e->h == h && strcmp(e->key, key) == 0) {
             void *old = e->value;
             e->value = value;
             return old;
@@ -98,6 +113,7 @@ void *kg_map_put(struct kg_map *m, const char *key, void *value)
     }
     struct entry *e = kg_malloc(sizeof *e);
     e->key = kg_strdup(key);
+    e->h = h;
     e->value = value;
     e->next = *slot;
     *slot = e;
@@ -109,9 +125,10 @@ void *kg_map_put(struct kg_map *m, const char *key, void *value)
 
 void *kg_map_del(struct kg_map *m, const char *key)
 {
-    for (struct entry **p = &m->b[fnv(key) & (m->nb - 1)]; *p; p = &(*p)->next) {
+    uint64_t h = hash(key);
+    for (struct entry **p = &m->b[h & (m->nb - 1)]; *p; p = &(*p)->next) {
         struct entry *e = *p;
-        if (strcmp(e->key, key) == 0) {
+        if (e->h == h && strcmp(e->key, key) == 0) {
             void *v = e->value;
             *p = e->next;
             free(e->key);
