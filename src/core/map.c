@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
+#include "core/crypto.h"
 #include "core/siphash.h"
 #include "core/str.h"
 
@@ -30,9 +30,7 @@ static pthread_once_t secret_once = PTHREAD_ONCE_INIT;
 
 static void secret_init(void)
 {
-    if (getrandom(secret, sizeof secret, 0) != (ssize_t)sizeof secret) {
-        abort();
-    }
+    kg_random(secret, sizeof secret);
 }
 
 static uint64_t hash(const char *s)

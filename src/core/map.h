@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
- * A string-keyed hash map with chaining (SipHash-2-4 under a per-process secret, so clients
- * cannot choose keys that share a bucket), growing by doubling. Not thread-safe: the owner locks.
- * Values are opaque pointers; the owner frees them. */
+ * A string-keyed hash map with chaining (SipHash-2-4 under a per-process kg_random secret, so
+ * clients cannot choose keys that share a bucket), growing by doubling. Not thread-safe: the owner
+ * locks. Values are opaque pointers; the owner frees them. */
 #ifndef KG_CORE_MAP_H
 #define KG_CORE_MAP_H
 
