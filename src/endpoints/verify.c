@@ -111,7 +111,8 @@ static bool api_of(const struct kg_req *req, char *out, size_t n)
 
 void kg_ep_verify(const struct kg_req *req, struct kg_resp *resp, struct kg_str rest)
 {
-    struct kg_vres *r = kg_calloc(1, sizeof *r);
+    struct kg_vres *r = kg_malloc(sizeof *r);
+    kg_vres_clear(r);
     struct kg_original orig;
     char api[KG_MAX_API_URI + 1];
     bool trusted = kg_ip_trusted(req->srv->cfg.trusted_proxies, req->peer);

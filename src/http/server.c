@@ -126,11 +126,12 @@ static void peer_of(struct MHD_Connection *conn, char *out, size_t n)
     }
 }
 
-/* What keygate keeps per connection: the socket, for the lingering close, and on HTTPS the
- * socket layer under GnuTLS. */
+/* What keygate keeps per connection: the socket, for the lingering close, on HTTPS the
+ * socket layer under GnuTLS, and the client's address as text (once, not per request). */
 struct conn {
     int fd;
     struct kg_tls_io *tls;
+    char peer[sizeof((struct kg_req *)0)->peer];
 };
 
 /* Whether libmicrohttpd will send a body after the header (RFC 9110 6.4.1). */
@@ -287,7 +288,14 @@ static void build_req(struct ctx *c, struct MHD_Connection *conn, const char *ur
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, r);
     r->body = (struct kg_str){c->body.p ? c->body.p : "", c->body.n};
     r->body_too_large = c->too_large;
-    peer_of(conn, r->peer, sizeof r->peer);
+    const union MHD_ConnectionInfo *sc =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const struct conn *cc = sc ? sc->socket_context : NULL;
+    if (cc) {
+        memcpy(r->peer, cc->peer, sizeof r->peer);
+    } else {
+        peer_of(conn, r->peer, sizeof r->peer);
+    }
 }
 
 static size_t body_cap(const char *url)
@@ -389,6 +397,7 @@ static void connection_event(void *cls, struct MHD_Connection *conn, void **sock
         }
         struct conn *c = kg_calloc(1, sizeof *c);
         c->fd = ci->connect_fd;
+        peer_of(conn, c->peer, sizeof c->peer);
         const union MHD_ConnectionInfo *tls =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
         if (tls && tls->tls_session) {

@@ -26,6 +26,7 @@
 #include "jose/jose.h"
 #include "oauth/oauth.h"
 #include "server/lastused.h"
+#include "verify/memo.h"
 #include "verify/path.h"
 
 #define MAX_CACHED 65536
@@ -124,6 +125,7 @@ struct kg_verifier {
     pthread_mutex_t mu;
     struct kg_map *tokens;  /* sha256(jwt) -> struct packed_token */
     struct kg_map *buckets; /* api|tenant|principal type|subject -> struct bucket */
+    struct kg_memo *memo;   /* allowed decisions */
 };
 
 struct kg_verifier *kg_verifier_new(void)
@@ -132,6 +134,7 @@ struct kg_verifier *kg_verifier_new(void)
     pthread_mutex_init(&v->mu, NULL);
     v->tokens = kg_map_new();
     v->buckets = kg_map_new();
+    v->memo = kg_memo_new();
     return v;
 }
 
@@ -142,6 +145,7 @@ void kg_verifier_free(struct kg_verifier *v)
     }
     kg_map_free(v->tokens, free);
     kg_map_free(v->buckets, free);
+    kg_memo_free(v->memo);
     pthread_mutex_destroy(&v->mu);
     free(v);
 }
@@ -269,11 +273,16 @@ static bool jwt_fresh(const struct kg_vreq *rq, struct kg_str jwt, struct token_
     return ok;
 }
 
+/* hash: the token's, if already computed (else NULL). */
 static bool from_jwt(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_str jwt,
-                     struct kg_vres *o)
+                     const char *hash, struct kg_vres *o)
 {
     char h[KG_HASH_HEX];
-    kg_store_hash_secret(jwt.p, jwt.n, h);
+    if (hash) {
+        kg_strlcpy(h, hash, sizeof h);
+    } else {
+        kg_store_hash_secret(jwt.p, jwt.n, h);
+    }
     int64_t stamp = 0;
     bool stamp_ok = kg_store_stamp(rq->srv->store, &stamp);
     struct token_entry e;
@@ -309,21 +318,27 @@ static bool from_jwt(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_
         return deny(o, KG_OE_V_AUDIENCE, NULL);
     }
     o->id = e.id;
+    o->until = e.exp + SKEW;
     kg_strlcpy(o->id.credential_hash, h, sizeof o->id.credential_hash);
     note(o, "token: %s %s of tenant %s, audience ok", o->id.principal_type, o->id.subject,
          o->id.tenant_id);
     return true;
 }
 
-static bool from_key(const struct kg_vreq *rq, struct kg_str key, struct kg_api_key *k,
-                     struct kg_role *role, struct kg_vres *o)
+/* hash: the key's, if already computed (else NULL). */
+static bool from_key(const struct kg_vreq *rq, struct kg_str key, const char *hash,
+                     struct kg_api_key *k, struct kg_role *role, struct kg_vres *o)
 {
     if (!kg_secret_valid("kg_key_", key)) { /* SPEC 9: refused without touching the store */
         return deny(o, KG_OE_V_INVALID, "The API key is malformed or its checksum is wrong.");
     }
     note(o, "api key: format and checksum ok");
     char h[KG_HASH_HEX];
-    kg_store_hash_secret(key.p, key.n, h);
+    if (hash) {
+        kg_strlcpy(h, hash, sizeof h);
+    } else {
+        kg_store_hash_secret(key.p, key.n, h);
+    }
     struct kg_store *st = rq->srv->store;
     enum kg_rc rc = st->ops->apikey_by_hash(st, h, k);
     if (rc) {
@@ -337,6 +352,13 @@ static bool from_key(const struct kg_vreq *rq, struct kg_str key, struct kg_api_
     }
     if (k->expires_at && k->expires_at <= rq->now) {
         return deny(o, KG_OE_V_EXPIRED, "The API key has expired; create a new one.");
+    }
+    /* a rotated key stays valid until its overlap ends: the decision stands until then */
+    if (k->revoked_at && k->revoked_at < o->until) {
+        o->until = k->revoked_at;
+    }
+    if (k->expires_at && k->expires_at < o->until) {
+        o->until = k->expires_at;
     }
     rc = st->ops->role_by_id(st, k->tenant_id, k->role_id, role);
     if (rc) {
@@ -639,34 +661,115 @@ static bool within_rate(struct kg_verifier *v, const struct kg_vreq *rq, int64_t
     return ok || deny(o, KG_OE_V_RATE_LIMITED, NULL);
 }
 
-static bool credential(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_api_key *key,
-                       struct kg_role *key_role, struct kg_vres *o)
+/* The one credential a request presents, found without the store. */
+struct credential {
+    char kind;        /* 'b' a bearer token, 'k' an API key; 0: none usable (err says why) */
+    struct kg_str s;  /* the token or the key */
+    enum kg_oerr err; /* when kind is 0 */
+    const char *detail;
+};
+
+static void credential_of(const struct kg_vreq *rq, struct credential *c)
 {
+    memset(c, 0, sizeof *c);
     bool has_auth = rq->authorization.p != NULL, has_key = rq->api_key.p != NULL;
-    if (!has_auth && !has_key) {
-        return deny(o, KG_OE_V_MISSING, NULL);
-    }
-    if (has_auth && has_key) {
-        return deny(o, KG_OE_V_TWO_CREDENTIALS, NULL);
-    }
     struct kg_str a = has_auth ? rq->authorization : rq->api_key;
-    if (a.n == 0 || a.n > KG_MAX_AUTH_HEADER) {
-        return deny(o, KG_OE_V_INVALID, NULL);
+    if (!has_auth && !has_key) {
+        c->err = KG_OE_V_MISSING;
+    } else if (has_auth && has_key) {
+        c->err = KG_OE_V_TWO_CREDENTIALS;
+    } else if (a.n == 0 || a.n > KG_MAX_AUTH_HEADER) {
+        c->err = KG_OE_V_INVALID;
+    } else if (has_auth && a.n > 7 && kg_str_case_eq_c((struct kg_str){a.p, 7}, "Bearer ")) {
+        c->kind = 'b';
+        c->s = (struct kg_str){a.p + 7, a.n - 7};
+    } else if (memchr(a.p, ' ', a.n)) { /* another scheme: Basic, Digest, ... */
+        c->err = KG_OE_V_INVALID;
+        c->detail = "Use Authorization: Bearer <token>, or an API key.";
+    } else {
+        c->kind = 'k';
+        c->s = a;
     }
-    if (has_auth && a.n > 7 && kg_str_case_eq_c((struct kg_str){a.p, 7}, "Bearer ")) {
-        struct kg_str t = {a.p + 7, a.n - 7};
-        return from_jwt(v, rq, t, o);
+}
+
+/* The decision cache (verify/memo.h): the request's key, and the stamp read before anything
+ * else, so that an entry can never be tagged newer than what it was decided from. */
+struct memo_ctx {
+    bool on;
+    int64_t stamp;
+    char hash[KG_HASH_HEX]; /* the credential's */
+    char key[KG_MEMO_KEY];
+    struct kg_memo_header header;
+    struct kg_memo_reader reader;
+    struct kg_vreq rq; /* the request, its header reads recorded */
+};
+
+/* True if the request was answered from the decision cache (the rate limit applied). */
+static bool remembered(struct kg_verifier *v, const struct kg_vreq *rq, const struct credential *c,
+                       struct memo_ctx *m, struct kg_vres *o)
+{
+    m->on = c->kind && !rq->explain && kg_store_stamp(rq->srv->store, &m->stamp);
+    if (!m->on) {
+        return false;
     }
-    if (memchr(a.p, ' ', a.n)) { /* another scheme: Basic, Digest, ... */
-        return deny(o, KG_OE_V_INVALID, "Use Authorization: Bearer <token>, or an API key.");
+    kg_store_hash_secret(c->s.p, c->s.n, m->hash);
+    m->on = kg_memo_key(rq, c->kind, m->hash, m->key);
+    int64_t rate = 0;
+    char key_id[KG_ID];
+    bool found = m->on && kg_memo_get(v->memo, m->key, m->stamp, rq, &o->id, &rate, key_id);
+    if (found) {
+        if (key_id[0]) {
+            kg_lastused_note(rq->srv->lastused, key_id, rq->now);
+        }
+        within_rate(v, rq, rate, o);
     }
-    return from_key(rq, a, key, key_role, o);
+    if (m->on && !found) { /* decide with the header reads recorded */
+        m->reader = (struct kg_memo_reader){rq->header, rq->header_ctx, &m->header};
+        m->rq = *rq;
+        m->rq.header = kg_memo_read_header;
+        m->rq.header_ctx = &m->reader;
+    }
+    return found;
+}
+
+static void remember(struct kg_verifier *v, const struct memo_ctx *m, const struct kg_vreq *rq,
+                     const struct kg_api_key *key, int64_t rate, const struct kg_vres *o)
+{
+    if (!m->on) {
+        return;
+    }
+    kg_memo_put(v->memo, m->key, m->stamp, rq->now, o->until, &m->header, &o->id, rate,
+                strcmp(o->id.principal_type, "apikey") == 0 ? key->id : "");
+}
+
+void kg_vres_clear(struct kg_vres *o)
+{
+    struct kg_identity *id = &o->id;
+    o->err = KG_OE_NONE;
+    o->detail[0] = '\0';
+    id->tenant_id[0] = id->subject[0] = id->principal_type[0] = id->caller[0] = '\0';
+    id->roles[0] = id->scopes[0] = id->workspace_id[0] = id->credential_hash[0] = '\0';
+    o->retry_after = 0;
+    o->until = INT64_MAX;
+    o->explaining = false;
+    o->explain[0] = '\0';
 }
 
 void kg_verify(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_vres *o)
 {
-    memset(o, 0, sizeof *o);
+    kg_vres_clear(o);
     o->explaining = rq->explain;
+    struct credential cred;
+    credential_of(rq, &cred);
+    struct memo_ctx mc;
+    struct memo_ctx *m = &mc;
+    memset(&m->header, 0, sizeof m->header);
+    if (remembered(v, rq, &cred, m, o)) {
+        return;
+    }
+    if (m->on) {
+        rq = &m->rq;
+    }
     struct kg_store *st = rq->srv->store;
     struct kg_api api;
     enum kg_rc rc = rq->api && rq->api[0] ? st->ops->api_get(st, rq->api, &api) : KG_ERR_NOT_FOUND;
@@ -679,7 +782,13 @@ void kg_verify(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_vres *
     struct kg_role key_role;
     memset(&key, 0, sizeof key);
     memset(&key_role, 0, sizeof key_role);
-    if (!credential(v, rq, &key, &key_role, o)) {
+    const char *hash = m->on ? m->hash : NULL;
+    if (!cred.kind) {
+        deny(o, cred.err, cred.detail);
+        return;
+    }
+    if (!(cred.kind == 'b' ? from_jwt(v, rq, cred.s, hash, o)
+                           : from_key(rq, cred.s, hash, &key, &key_role, o))) {
         return;
     }
     /* seed 002: an application (or key) names the accountable person; a user is their own */
@@ -706,6 +815,7 @@ void kg_verify(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_vres *
         if (permitted(rq, r, &params, &key, &key_role, o)) {
             note(o, "permission %s granted", r->permission);
             int64_t rate = key.rate_limit > 0 ? key.rate_limit : api.rate_limit;
+            remember(v, m, rq, &key, rate, o);
             if (within_rate(v, rq, rate, o)) {
                 note(o, "allowed");
             }
@@ -720,6 +830,6 @@ bool kg_verify_operator(struct kg_verifier *v, struct kg_server *srv, struct kg_
     struct kg_vreq rq = {.srv = srv, .api = "api://keygate", .now = now};
     struct kg_vres o;
     memset(&o, 0, sizeof o);
-    return from_jwt(v, &rq, token, &o) && strcmp(o.id.principal_type, "app") == 0 &&
+    return from_jwt(v, &rq, token, NULL, &o) && strcmp(o.id.principal_type, "app") == 0 &&
            kg_words_has(o.id.roles, "verify:explain", strlen("verify:explain"));
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  * The /verify decision (SPEC 6): who the credential is, and whether it may make this request
  * of this API, by the rules of SPEC 6.3 in their order. No HTTP here (endpoints/verify.c reads
- * the headers and writes the answer); every store read goes through the caching store, and
- * verified tokens are remembered by their hash until they expire or anything changes. */
+ * the headers and writes the answer); every store read goes through the caching store,
+ * verified tokens are remembered by their hash until they expire or anything changes, and
+ * allowed decisions by the credential's hash and the request (verify/memo.h). */
 #ifndef KG_VERIFY_VERIFY_H
 #define KG_VERIFY_VERIFY_H
 
@@ -48,6 +49,7 @@ struct kg_vres {
     char detail[320];
     struct kg_identity id;
     int64_t retry_after;
+    int64_t until; /* an allow stands by time alone until then (the credential's expiry) */
     bool explaining;
     char explain[2048]; /* the checks made, in order (only when asked) */
 };
@@ -56,7 +58,10 @@ struct kg_verifier;
 struct kg_verifier *kg_verifier_new(void);
 void kg_verifier_free(struct kg_verifier *v);
 
+/* Decides rq into out (which need not be initialised). */
 void kg_verify(struct kg_verifier *v, const struct kg_vreq *rq, struct kg_vres *out);
+/* An empty result: no error, no identity, empty strings (without clearing all 7 KB of it). */
+void kg_vres_clear(struct kg_vres *o);
 /* true if token is an access token for api://keygate carrying the verify:explain application
  * permission (an operator may then see the checks /verify made). */
 bool kg_verify_operator(struct kg_verifier *v, struct kg_server *srv, struct kg_str token,

@@ -3,8 +3,10 @@
  * the store stops answering (each read the decision makes failing in turn) the answer is 503,
  * never an allow (SPEC 6.1, 12.6); a key's last-used time is written behind the decision, at most
  * once a minute, never moves back, and is written again after a failed write; a decision made
- * from the caches only is final once the credential has been seen, and refused before. Failures
- * are injected by wrapping the store's own ops. */
+ * from the caches only is final once the credential has been seen, and refused before; an
+ * allowed decision is remembered (verify/memo.h) for exactly the same request, and only until
+ * the configuration changes, the key's overlap ends or the tenant header differs. Failures are
+ * injected by wrapping the store's own ops. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -266,6 +269,32 @@ static void last_used_written_behind(void **state)
     assert_true(last_used_becomes(t + 121));
 }
 
+/* A decision on rq (its srv set here) after the request's sync. */
+static enum kg_oerr decide_req(struct kg_vreq *rq)
+{
+    kg_store_sync(srv.store);
+    rq->srv = &srv;
+    struct kg_vres o;
+    kg_verify(srv.verifier, rq, &o);
+    return o.err;
+}
+
+/* The key's request with a caller id no earlier request had: no remembered decision answers
+ * it, so it is decided from the store's reads. */
+static enum kg_oerr decide_afresh(void)
+{
+    static int n;
+    char caller[32];
+    snprintf(caller, sizeof caller, "caller-%d", n++);
+    struct kg_vreq rq = {.method = "GET",
+                         .path = "/g/grid-1",
+                         .api = "api://x",
+                         .api_key = kg_str_c(key),
+                         .caller_id = kg_str_c(caller),
+                         .now = kg_now()};
+    return decide_req(&rq);
+}
+
 static void store_failures_never_allow(void **state)
 {
     (void)state;
@@ -275,7 +304,7 @@ static void store_failures_never_allow(void **state)
                                       "role_by_id",   "routes",  "workspace_get"};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         failing = ops[i];
-        enum kg_oerr e = decide();
+        enum kg_oerr e = decide_afresh();
         if (strcmp(ops[i], "config_stamp") == 0) {
             /* no stamp: nothing cached is used; every read goes to the store, which answers */
             assert_int_equal(e, KG_OE_NONE);
@@ -321,10 +350,116 @@ static void first_decided_from_caches_only(void **state)
     assert_true(refused);
 }
 
+static struct kg_str tenant_named_as; /* the X-Tenant-ID header of the next request */
+static struct kg_str header_of(const void *ctx, const char *name)
+{
+    (void)ctx;
+    return strcasecmp(name, "X-Tenant-ID") == 0 ? tenant_named_as : KG_STR_NULL;
+}
+
+static void decisions_remembered_while_they_hold(void **state)
+{
+    (void)state;
+    struct kg_store *s = srv.store;
+    failing = "";
+    const char *tenant = "11111111-1111-4111-8111-111111111111";
+    struct kg_api_key ak = {.created_at = 1};
+    snprintf(ak.id, sizeof ak.id, "k3");
+    snprintf(ak.tenant_id, sizeof ak.tenant_id, "%s", tenant);
+    snprintf(ak.workspace_id, sizeof ak.workspace_id, "w1");
+    snprintf(ak.role_id, sizeof ak.role_id, "r1");
+    char k3[KG_SECRET_MAX];
+    kg_secret_new("kg_key_", k3);
+    kg_store_hash_secret(k3, strlen(k3), ak.hash);
+    assert_int_equal(s->ops->apikey_create(s, &ak), KG_OK);
+    const int64_t now = kg_now();
+    struct kg_vreq rq = {.method = "GET",
+                         .path = "/g/grid-1",
+                         .api = "api://x",
+                         .api_key = kg_str_c(k3),
+                         .now = now};
+    assert_int_equal(decide_req(&rq), KG_OE_NONE);
+    /* the same request again reads nothing: every read failing, it is still allowed */
+    static const char *const ops[] = {"api_get", "apikey_by_hash", "role_by_id", "routes",
+                                      "workspace_get"};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        failing = ops[i];
+        assert_int_equal(decide_req(&rq), KG_OE_NONE);
+    }
+    /* any other request is decided afresh */
+    failing = "api_get";
+    struct kg_vreq other = rq;
+    other.caller_id = KG_STR("someone@example.com");
+    assert_int_equal(decide_req(&other), KG_OE_V_UNAVAILABLE);
+    failing = "";
+    other = rq;
+    other.path = "/g/grid-2";
+    assert_int_equal(decide_req(&other), KG_OE_V_NOT_MEMBER);
+    other = rq;
+    other.method = "POST";
+    assert_int_equal(decide_req(&other), KG_OE_V_NO_ROUTE);
+    char bearer[KG_SECRET_MAX + 8];
+    snprintf(bearer, sizeof bearer, "Bearer %s", k3);
+    other = rq;
+    other.api_key = KG_STR_NULL;
+    other.authorization = kg_str_c(bearer); /* the key as a bearer token is not a token */
+    assert_int_equal(decide_req(&other), KG_OE_V_INVALID);
+    other.authorization = kg_str_c(k3); /* bare in Authorization, it is the key */
+    assert_int_equal(decide_req(&other), KG_OE_NONE);
+    /* a rotation with 100 s of overlap moves the config stamp: decided afresh, then remembered
+     * only until the overlap ends */
+    struct kg_api_key next = ak;
+    snprintf(next.id, sizeof next.id, "k4");
+    char k4[KG_SECRET_MAX];
+    kg_secret_new("kg_key_", k4);
+    kg_store_hash_secret(k4, strlen(k4), next.hash);
+    assert_int_equal(s->ops->apikey_rotate(s, tenant, "k3", &next, now + 100), KG_OK);
+    failing = "api_get";
+    assert_int_equal(decide_req(&rq), KG_OE_V_UNAVAILABLE); /* not the old stamp's answer */
+    failing = "";
+    assert_int_equal(decide_req(&rq), KG_OE_NONE);
+    failing = "api_get";
+    rq.now = now + 99;
+    assert_int_equal(decide_req(&rq), KG_OE_NONE);
+    failing = "";
+    rq.now = now + 100;
+    assert_int_equal(decide_req(&rq), KG_OE_V_REVOKED);
+    /* an API whose requests name their tenant in a header: the remembered decision holds for
+     * that header's value only */
+    struct kg_api api = {0};
+    snprintf(api.id, sizeof api.id, "a2");
+    snprintf(api.identifier, sizeof api.identifier, "api://t");
+    snprintf(api.permissions, sizeof api.permissions, "r:read");
+    snprintf(api.tenant_header, sizeof api.tenant_header, "X-Tenant-ID");
+    struct kg_route r = {.method = "GET", .pattern = "/t/*", .permission = "r:read"};
+    assert_int_equal(s->ops->api_create(s, &api), KG_OK);
+    assert_int_equal(s->ops->route_add(s, api.id, &r), KG_OK);
+    struct kg_vreq t = {.method = "GET",
+                        .path = "/t/1",
+                        .api = "api://t",
+                        .api_key = kg_str_c(k4),
+                        .header = header_of,
+                        .now = now};
+    tenant_named_as = KG_STR("contoso");
+    assert_int_equal(decide_req(&t), KG_OE_NONE);
+    failing = "api_get";
+    assert_int_equal(decide_req(&t), KG_OE_NONE);
+    failing = "";
+    tenant_named_as = KG_STR("fabrikam");
+    assert_int_equal(decide_req(&t), KG_OE_V_TENANT_MISMATCH);
+    tenant_named_as = KG_STR_NULL;
+    assert_int_equal(decide_req(&t), KG_OE_V_TENANT_HEADER);
+    tenant_named_as = KG_STR("contoso");
+    failing = "api_get";
+    assert_int_equal(decide_req(&t), KG_OE_NONE);
+    failing = "";
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(store_failures_never_allow),
                                        cmocka_unit_test(last_used_written_behind),
-                                       cmocka_unit_test(first_decided_from_caches_only)};
+                                       cmocka_unit_test(first_decided_from_caches_only),
+                                       cmocka_unit_test(decisions_remembered_while_they_hold)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }
