@@ -68,8 +68,18 @@ void kg_uuid4(char *out)
     b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
     char hex[33];
     kg_hex_encode(b, 16, hex);
-    snprintf(out, KG_UUID_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
-             hex + 20);
+    /* 8-4-4-4-12 */
+    static const int group[] = {8, 4, 4, 4, 12};
+    size_t o = 0, h = 0;
+    for (int i = 0; i < 5; i++) {
+        if (i) {
+            out[o++] = '-';
+        }
+        memcpy(out + o, hex + h, (size_t)group[i]);
+        o += (size_t)group[i];
+        h += (size_t)group[i];
+    }
+    out[o] = '\0';
 }
 
 void kg_trace_id(char *out)

@@ -60,6 +60,48 @@ bool kg_strlcpy(char *dst, const char *src, size_t dst_size)
     return fits;
 }
 
+size_t kg_fmt_int(char *out, int64_t v)
+{
+    char d[24];
+    size_t n = 0, o = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        d[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) {
+        out[o++] = '-';
+    }
+    while (n) {
+        out[o++] = d[--n];
+    }
+    return o;
+}
+
+bool kg_key_join(char *out, size_t n, const char *first, ...)
+{
+    va_list ap;
+    va_start(ap, first);
+    size_t o = 0;
+    bool fits = true;
+    for (const char *p = first; p && fits; p = va_arg(ap, const char *)) {
+        size_t l = strlen(p);
+        fits = o + (o ? 1 : 0) + l < n;
+        if (fits) {
+            if (o) {
+                out[o++] = '|';
+            }
+            memcpy(out + o, p, l);
+            o += l;
+        }
+    }
+    va_end(ap);
+    if (n) {
+        out[fits ? o : 0] = '\0';
+    }
+    return fits;
+}
+
 struct kg_str kg_str_c(const char *s)
 {
     if (!s) {

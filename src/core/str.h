@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/err.h"
 
@@ -49,5 +50,11 @@ void *kg_realloc(void *p, size_t n);
 char *kg_strdup(const char *s);
 /* Copies at most dst_size-1 bytes and always NUL-terminates; returns false if truncated. */
 bool kg_strlcpy(char *dst, const char *src, size_t dst_size);
+/* Writes the decimal digits of v at out (no NUL; at most 20 bytes) and returns how many. */
+size_t kg_fmt_int(char *out, int64_t v);
+/* Writes the parts (a NULL-terminated list of C strings) into out, each after the first
+ * preceded by '|', NUL-terminated: a cache key. Returns false, with out unusable, if they do not
+ * all fit in n bytes (a truncated key could name another entry). */
+bool kg_key_join(char *out, size_t n, const char *first, ...) __attribute__((sentinel));
 
 #endif

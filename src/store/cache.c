@@ -19,7 +19,6 @@
  * The decorator reuses the inner store's struct: it copies the inner ops table, overrides the
  * cached lookups, sync and close, and leaves every other operation untouched. */
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,15 +116,19 @@ static void remember(struct kg_store *s, const char *key, const void *value, siz
 }
 
 /* The common shape of a cached single-record lookup; "not found" is remembered too. */
-#define CACHED_RECORD(key, out, call) CACHED_LOOKUP(key, out, call, true)
+#define CACHED_RECORD(fits, key, out, call) CACHED_LOOKUP(fits, key, out, call, true)
 /* Lookups by a secret's hash remember only what they found. Creating a key or subscription does
  * not move the stamp (migration 005): no node can have looked up a hash nobody knew yet, and an
  * attacker spraying made-up keys fills no cache. */
-#define CACHED_FOUND(key, out, call) CACHED_LOOKUP(key, out, call, false)
-#define CACHED_LOOKUP(key, out, call, missing_too)                                                 \
+#define CACHED_FOUND(fits, key, out, call) CACHED_LOOKUP(fits, key, out, call, false)
+/* A key that does not fit its buffer (an over-long name from a request) is not cached. */
+#define CACHED_LOOKUP(fits, key, out, call, missing_too)                                           \
     do {                                                                                           \
         enum kg_rc rc_;                                                                            \
         int64_t stamp_;                                                                            \
+        if (!(fits)) {                                                                             \
+            return (call);                                                                         \
+        }                                                                                          \
         if (hit(s, (key), (out), sizeof *(out), NULL, &rc_, &stamp_)) {                            \
             return rc_;                                                                            \
         }                                                                                          \
@@ -139,23 +142,23 @@ static void remember(struct kg_store *s, const char *key, const void *value, siz
 static enum kg_rc c_tenant_get(struct kg_store *s, const char *alias, struct kg_tenant *out)
 {
     char key[KG_NAME + 8];
-    snprintf(key, sizeof key, "t|%s", alias);
-    CACHED_RECORD(key, out, cache_of(s)->inner->tenant_get(s, alias, out));
+    bool fits = kg_key_join(key, sizeof key, "t", alias, NULL);
+    CACHED_RECORD(fits, key, out, cache_of(s)->inner->tenant_get(s, alias, out));
 }
 
 static enum kg_rc c_api_get(struct kg_store *s, const char *identifier, struct kg_api *out)
 {
     char key[KG_URI + 8];
-    snprintf(key, sizeof key, "a|%s", identifier);
-    CACHED_RECORD(key, out, cache_of(s)->inner->api_get(s, identifier, out));
+    bool fits = kg_key_join(key, sizeof key, "a", identifier, NULL);
+    CACHED_RECORD(fits, key, out, cache_of(s)->inner->api_get(s, identifier, out));
 }
 
 static enum kg_rc c_app_get(struct kg_store *s, const char *tenant_id, const char *client_id,
                             struct kg_app *out)
 {
     char key[2 * KG_NAME + 8];
-    snprintf(key, sizeof key, "c|%s|%s", tenant_id, client_id);
-    CACHED_RECORD(key, out, cache_of(s)->inner->app_get(s, tenant_id, client_id, out));
+    bool fits = kg_key_join(key, sizeof key, "c", tenant_id, client_id, NULL);
+    CACHED_RECORD(fits, key, out, cache_of(s)->inner->app_get(s, tenant_id, client_id, out));
 }
 
 /* A "list" result of fixed-size strings: app permissions and tenant roles (char[KG_LIST]). */
@@ -167,25 +170,28 @@ static enum kg_rc c_app_permissions(struct kg_store *s, const char *client_id, c
                                     char out[KG_LIST])
 {
     char key[2 * KG_ID + 8];
-    snprintf(key, sizeof key, "p|%s|%s", client_id, api_id);
+    bool fits = kg_key_join(key, sizeof key, "p", client_id, api_id, NULL);
     struct words *w = (struct words *)(void *)out;
-    CACHED_RECORD(key, w, cache_of(s)->inner->app_permissions(s, client_id, api_id, out));
+    CACHED_RECORD(fits, key, w, cache_of(s)->inner->app_permissions(s, client_id, api_id, out));
 }
 
 static enum kg_rc c_principal_roles(struct kg_store *s, const char *tenant_id,
                                     const char *principal, char out[KG_LIST])
 {
     char key[2 * KG_ID + 8];
-    snprintf(key, sizeof key, "r|%s|%s", tenant_id, principal);
+    bool fits = kg_key_join(key, sizeof key, "r", tenant_id, principal, NULL);
     struct words *w = (struct words *)(void *)out;
-    CACHED_RECORD(key, w, cache_of(s)->inner->principal_roles(s, tenant_id, principal, out));
+    CACHED_RECORD(fits, key, w, cache_of(s)->inner->principal_roles(s, tenant_id, principal, out));
 }
 
 /* The common shape of a cached list lookup (an owned array of *n records). */
-#define CACHED_LIST(key, out, n, call)                                                             \
+#define CACHED_LIST(fits, key, out, n, call)                                                       \
     do {                                                                                           \
         enum kg_rc rc_;                                                                            \
         int64_t stamp_;                                                                            \
+        if (!(fits)) {                                                                             \
+            return (call);                                                                         \
+        }                                                                                          \
         if (hit(s, (key), (out), 0, (n), &rc_, &stamp_)) {                                         \
             return rc_;                                                                            \
         }                                                                                          \
@@ -200,8 +206,8 @@ static enum kg_rc c_secret_list(struct kg_store *s, const char *client_id,
                                 struct kg_secret_rec **out, size_t *n)
 {
     char key[KG_ID + 8];
-    snprintf(key, sizeof key, "s|%s", client_id);
-    CACHED_LIST(key, out, n, cache_of(s)->inner->secret_list(s, client_id, out, n));
+    bool fits = kg_key_join(key, sizeof key, "s", client_id, NULL);
+    CACHED_LIST(fits, key, out, n, cache_of(s)->inner->secret_list(s, client_id, out, n));
 }
 
 /* ---- enforcement: what every /verify decision reads ---- */
@@ -209,32 +215,32 @@ static enum kg_rc c_secret_list(struct kg_store *s, const char *client_id,
 static enum kg_rc c_apikey_by_hash(struct kg_store *s, const char *hash, struct kg_api_key *out)
 {
     char key[KG_HASH_HEX + 8];
-    snprintf(key, sizeof key, "k|%s", hash);
-    CACHED_FOUND(key, out, cache_of(s)->inner->apikey_by_hash(s, hash, out));
+    bool fits = kg_key_join(key, sizeof key, "k", hash, NULL);
+    CACHED_FOUND(fits, key, out, cache_of(s)->inner->apikey_by_hash(s, hash, out));
 }
 
 static enum kg_rc c_subscription_by_hash(struct kg_store *s, const char *hash,
                                          struct kg_subscription *out)
 {
     char key[KG_HASH_HEX + 8];
-    snprintf(key, sizeof key, "u|%s", hash);
-    CACHED_FOUND(key, out, cache_of(s)->inner->subscription_by_hash(s, hash, out));
+    bool fits = kg_key_join(key, sizeof key, "u", hash, NULL);
+    CACHED_FOUND(fits, key, out, cache_of(s)->inner->subscription_by_hash(s, hash, out));
 }
 
 static enum kg_rc c_workspace_get(struct kg_store *s, const char *tenant_id, const char *id_or_name,
                                   struct kg_workspace *out)
 {
     char key[KG_ID + KG_NAME + 8];
-    snprintf(key, sizeof key, "w|%s|%s", tenant_id, id_or_name);
-    CACHED_RECORD(key, out, cache_of(s)->inner->workspace_get(s, tenant_id, id_or_name, out));
+    bool fits = kg_key_join(key, sizeof key, "w", tenant_id, id_or_name, NULL);
+    CACHED_RECORD(fits, key, out, cache_of(s)->inner->workspace_get(s, tenant_id, id_or_name, out));
 }
 
 static enum kg_rc c_member_role(struct kg_store *s, const char *tenant_id, const char *workspace_id,
                                 const char *principal_id, struct kg_role *out)
 {
     char key[3 * KG_ID + 8];
-    snprintf(key, sizeof key, "m|%s|%s|%s", tenant_id, workspace_id, principal_id);
-    CACHED_RECORD(key, out,
+    bool fits = kg_key_join(key, sizeof key, "m", tenant_id, workspace_id, principal_id, NULL);
+    CACHED_RECORD(fits, key, out,
                   cache_of(s)->inner->member_role(s, tenant_id, workspace_id, principal_id, out));
 }
 
@@ -242,23 +248,23 @@ static enum kg_rc c_role_by_id(struct kg_store *s, const char *tenant_id, const 
                                struct kg_role *out)
 {
     char key[2 * KG_ID + 8];
-    snprintf(key, sizeof key, "o|%s|%s", tenant_id, id);
-    CACHED_RECORD(key, out, cache_of(s)->inner->role_by_id(s, tenant_id, id, out));
+    bool fits = kg_key_join(key, sizeof key, "o", tenant_id, id, NULL);
+    CACHED_RECORD(fits, key, out, cache_of(s)->inner->role_by_id(s, tenant_id, id, out));
 }
 
 static enum kg_rc c_roles_list(struct kg_store *s, const char *tenant_id, struct kg_role **out,
                                size_t *n)
 {
     char key[KG_ID + 8];
-    snprintf(key, sizeof key, "l|%s", tenant_id);
-    CACHED_LIST(key, out, n, cache_of(s)->inner->roles_list(s, tenant_id, out, n));
+    bool fits = kg_key_join(key, sizeof key, "l", tenant_id, NULL);
+    CACHED_LIST(fits, key, out, n, cache_of(s)->inner->roles_list(s, tenant_id, out, n));
 }
 
 static enum kg_rc c_routes(struct kg_store *s, const char *api_id, struct kg_route **out, size_t *n)
 {
     char key[KG_ID + 8];
-    snprintf(key, sizeof key, "x|%s", api_id);
-    CACHED_LIST(key, out, n, cache_of(s)->inner->routes(s, api_id, out, n));
+    bool fits = kg_key_join(key, sizeof key, "x", api_id, NULL);
+    CACHED_LIST(fits, key, out, n, cache_of(s)->inner->routes(s, api_id, out, n));
 }
 
 static void c_sync(struct kg_store *s)

@@ -94,19 +94,7 @@ void kg_store_hash_secret(const char *secret, size_t n, char out[KG_HASH_HEX])
 /* Appends the decimal digits of v and then c. */
 static size_t number(char *b, size_t o, int64_t v, char c)
 {
-    char d[24];
-    size_t n = 0;
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do {
-        d[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0) {
-        d[n++] = '-';
-    }
-    while (n) {
-        b[o++] = d[--n];
-    }
+    o += kg_fmt_int(b + o, v);
     b[o++] = c;
     return o;
 }

@@ -629,8 +629,10 @@ static bool within_rate(struct kg_verifier *v, const struct kg_vreq *rq, int64_t
         return true;
     }
     char k[KG_URI + 2 * KG_ID + 16];
-    snprintf(k, sizeof k, "%s|%s|%s|%s", rq->api, o->id.tenant_id, o->id.principal_type,
-             o->id.subject);
+    if (!kg_key_join(k, sizeof k, rq->api, o->id.tenant_id, o->id.principal_type, o->id.subject,
+                     NULL)) {
+        return deny(o, KG_OE_V_RATE_LIMITED, NULL); /* cannot happen: every part is bounded */
+    }
     int64_t now_ms = kg_now_ms();
     bool ok;
     pthread_mutex_lock(&v->mu);

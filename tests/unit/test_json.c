@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,6 +120,52 @@ static void writer(void **state)
     }
 }
 
+/* The escaping a string must get (RFC 8259 7), byte by byte: the reference for the writer. */
+static size_t escaped(const char *v, char *out)
+{
+    size_t o = 0;
+    out[o++] = '"';
+    for (const unsigned char *c = (const unsigned char *)v; *c; c++) {
+        if (*c == '"' || *c == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)*c;
+        } else if (*c < 0x20 || *c == 0x7f) {
+            o += (size_t)snprintf(out + o, 8, "\\u%04x", *c);
+        } else {
+            out[o++] = (char)*c;
+        }
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return o;
+}
+
+/* Every byte value at every position of strings around the writer's 8-byte steps. */
+static void writer_escapes_everywhere(void **state)
+{
+    (void)state;
+    for (size_t len = 1; len <= 19; len++) {
+        for (size_t pos = 0; pos < len; pos++) {
+            for (int b = 1; b < 256; b++) {
+                char v[24], want[200], buf[256];
+                memset(v, 'a' + (int)(pos % 26), len);
+                v[len] = '\0';
+                v[pos] = (char)b;
+                if (b == 0x41 && len > 3) {
+                    v[len - 1] = '"'; /* two to escape */
+                }
+                struct kg_jw w;
+                kg_jw_begin(&w, buf, sizeof buf);
+                kg_jw_str(&w, "k", v);
+                size_t n = kg_jw_end(&w);
+                size_t m = escaped(v, want);
+                assert_int_equal(n, 6 + m); /* {"k":...} */
+                assert_memory_equal(buf + 5, want, m);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -126,6 +173,7 @@ int main(void)
         cmocka_unit_test(hostile),
         cmocka_unit_test(building),
         cmocka_unit_test(writer),
+        cmocka_unit_test(writer_escapes_everywhere),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
