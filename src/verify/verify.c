@@ -10,7 +10,8 @@
  *     keys) or the application permissions in the token (apps);
  *  6. the rate limit, per API and principal.
  * Verified JWTs are remembered by their SHA-256 until they expire or the store's config stamp
- * moves (any revocation, role, membership or key change moves it). */
+ * moves (any revocation, role, membership or key change moves it), and allowed decisions whole
+ * (verify/memo.c), so that the same request again skips the rules but not the rate limit. */
 #include "verify/verify.h"
 
 #include <math.h>
