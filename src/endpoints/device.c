@@ -230,5 +230,4 @@ void kg_ep_stylesheet(const struct kg_req *req, struct kg_resp *resp)
     (void)req;
     kg_resp_set_body(resp, 200, "text/css; charset=utf-8", kg_strdup(kg_web_css));
     kg_resp_add_header(resp, "Cache-Control", "public, max-age=86400");
-    kg_resp_add_header(resp, "X-Content-Type-Options", "nosniff");
 }

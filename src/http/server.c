@@ -157,7 +157,9 @@ static enum MHD_Result send_resp(struct ctx *c)
         MHD_add_response_header(mr, r->headers[i].name, r->headers[i].value);
     }
     MHD_add_response_header(mr, "X-Trace-Id", c->req.trace_id);
-    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    if (r->body_len > 0) { /* every body, once; a bodiless answer (/verify's 200) has none */
+        MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    }
     /* header and body in one TLS write (http/tls_io.h) */
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);

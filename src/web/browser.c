@@ -134,5 +134,4 @@ void kg_page_send(struct kg_resp *resp, int status, struct kg_buf *page, const c
     kg_resp_add_header(resp, "Content-Security-Policy", csp);
     kg_resp_add_header(resp, "X-Frame-Options", "DENY");
     kg_resp_add_header(resp, "Referrer-Policy", "no-referrer");
-    kg_resp_add_header(resp, "X-Content-Type-Options", "nosniff");
 }

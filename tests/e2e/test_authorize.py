@@ -113,6 +113,7 @@ def test_session_cookie_attributes_and_no_nonce_when_not_sent(sw):
         assert attr in sc
     assert "default-src 'none'" in r.headers["Content-Security-Policy"]
     assert r.headers["X-Frame-Options"] == "DENY"
+    assert r.headers["X-Content-Type-Options"] == "nosniff"  # once, not repeated
     _, p = redirect_params(b.consent(r))
     t = sw.redeem(p["code"]).json()
     assert "nonce" not in sw.kg.verify_jwt(t["id_token"], sw.w.tid, sw.web["client_id"])
