@@ -141,10 +141,15 @@ bool kg_memo_get(struct kg_memo *m, const char *key, int64_t stamp, const struct
         return found;
     }
     struct kg_str now = rq->header ? rq->header(rq->header_ctx, name) : KG_STR_NULL;
-    if (!header_present) {
-        return now.p == NULL;
+    bool same = header_present ? now.p && kg_str_eq_c(now, value) : now.p == NULL;
+    if (!same) { /* not this request's decision: leave no identity behind */
+        char *f[IDENTITY_FIELDS] = IDENTITY_STRINGS(id);
+        for (int i = 0; i < IDENTITY_FIELDS; i++) {
+            f[i][0] = '\0';
+        }
+        key_id[0] = '\0';
     }
-    return now.p && kg_str_eq_c(now, value);
+    return same;
 }
 
 /* An entry that can no longer be used. */

@@ -41,7 +41,7 @@ bool kg_memo_key(const struct kg_vreq *rq, char kind, const char *cred_hash, cha
 
 /* True if key was allowed under stamp and the decision still holds at rq->now for rq; then id
  * is who it is, *rate the rate limit to apply (0: none) and key_id the API key used ("" for a
- * token), for its last-used time. */
+ * token), for its last-used time. If false, id holds nothing of a remembered decision. */
 bool kg_memo_get(struct kg_memo *m, const char *key, int64_t stamp, const struct kg_vreq *rq,
                  struct kg_identity *id, int64_t *rate, char key_id[KG_ID]);
 

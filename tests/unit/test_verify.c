@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  * verify/: canonical forwarded paths (every trick refused), route patterns, role patterns,
- * trusted-proxy lists, and the forwarded-header conventions with hostile header sets. */
+ * trusted-proxy lists, the forwarded-header conventions with hostile header sets, and the
+ * decision cache's keys and header checks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "verify/forwarded.h"
+#include "verify/memo.h"
 #include "verify/path.h"
 #include "verify/verify.h"
 
@@ -154,11 +156,83 @@ static void forwarded(void **state)
                      KG_OE_V_UNTRUSTED_PROXY);
 }
 
+static const char *tenant_value; /* X-Tenant-ID of the request being looked up */
+static struct kg_str tenant_header(const void *ctx, const char *name)
+{
+    (void)ctx;
+    return strcmp(name, "X-Tenant-ID") == 0 ? kg_str_c(tenant_value) : KG_STR_NULL;
+}
+
+static void memo(void **state)
+{
+    (void)state;
+    struct kg_memo *m = kg_memo_new();
+    struct kg_vreq rq = {.method = "GET", .path = "/t/1", .api = "api://t", .now = 1000};
+    rq.header = tenant_header;
+    char key[KG_MEMO_KEY], other[KG_MEMO_KEY];
+    assert_true(kg_memo_key(&rq, 'k', "h1", key));
+    /* every input is part of the key, and the parts cannot run into each other */
+    assert_true(kg_memo_key(&rq, 'b', "h1", other));
+    assert_string_not_equal(key, other);
+    struct kg_vreq r2 = rq;
+    r2.caller_id = KG_STR("");
+    assert_true(kg_memo_key(&r2, 'k', "h1", other));
+    assert_string_not_equal(key, other); /* an empty caller id is not an absent one */
+    r2 = rq;
+    r2.path = "/t/1:4:GET";
+    r2.method = "";
+    assert_true(kg_memo_key(&r2, 'k', "h1", other));
+    assert_string_not_equal(key, other);
+    char long_path[KG_MEMO_KEY];
+    memset(long_path, 'p', sizeof long_path - 1);
+    long_path[sizeof long_path - 1] = '\0';
+    r2 = rq;
+    r2.path = long_path;
+    assert_false(kg_memo_key(&r2, 'k', "h1", other)); /* too long: never remembered */
+    /* a decision that read X-Tenant-ID = contoso */
+    struct kg_memo_header h = {0};
+    struct kg_memo_reader reader = {tenant_header, NULL, &h};
+    tenant_value = "contoso";
+    kg_memo_read_header(&reader, "X-Tenant-ID");
+    struct kg_identity id = {.tenant_id = "t1", .subject = "k1", .principal_type = "apikey"};
+    kg_memo_put(m, key, 7, 1000, 2000, &h, &id, 5, "k1");
+    struct kg_identity got;
+    int64_t rate = 0;
+    char key_id[KG_ID];
+    assert_true(kg_memo_get(m, key, 7, &rq, &got, &rate, key_id));
+    assert_string_equal(got.subject, "k1");
+    assert_string_equal(key_id, "k1");
+    assert_int_equal(rate, 5);
+    /* another stamp, the end of its time, another header value, no header: not used */
+    assert_false(kg_memo_get(m, key, 8, &rq, &got, &rate, key_id));
+    rq.now = 2000;
+    assert_false(kg_memo_get(m, key, 7, &rq, &got, &rate, key_id));
+    rq.now = 1999;
+    tenant_value = "fabrikam";
+    assert_false(kg_memo_get(m, key, 7, &rq, &got, &rate, key_id));
+    assert_string_equal(got.subject, ""); /* nothing of the remembered decision is left */
+    assert_string_equal(got.tenant_id, "");
+    assert_string_equal(key_id, "");
+    tenant_value = NULL;
+    assert_false(kg_memo_get(m, key, 7, &rq, &got, &rate, key_id));
+    tenant_value = "contoso";
+    assert_true(kg_memo_get(m, key, 7, &rq, &got, &rate, key_id));
+    /* a decision that read two headers is not remembered */
+    struct kg_memo_header two = {0};
+    struct kg_memo_reader r3 = {tenant_header, NULL, &two};
+    kg_memo_read_header(&r3, "X-Tenant-ID");
+    kg_memo_read_header(&r3, "X-Other");
+    assert_true(kg_memo_key(&rq, 'b', "h2", other));
+    kg_memo_put(m, other, 7, 1000, 2000, &two, &id, 0, "");
+    assert_false(kg_memo_get(m, other, 7, &rq, &got, &rate, key_id));
+    kg_memo_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(paths),   cmocka_unit_test(routes),    cmocka_unit_test(role_patterns),
-        cmocka_unit_test(proxies), cmocka_unit_test(forwarded),
+        cmocka_unit_test(proxies), cmocka_unit_test(forwarded), cmocka_unit_test(memo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
