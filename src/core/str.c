@@ -84,11 +84,12 @@ bool kg_key_join(char *out, size_t n, const char *first, ...)
     va_start(ap, first);
     size_t o = 0;
     bool fits = true;
+    size_t parts = 0;
     for (const char *p = first; p && fits; p = va_arg(ap, const char *)) {
-        size_t l = strlen(p);
-        fits = o + (o ? 1 : 0) + l < n;
+        size_t l = strlen(p), sep = parts++ ? 1 : 0;
+        fits = o + sep + l < n;
         if (fits) {
-            if (o) {
+            if (sep) {
                 out[o++] = '|';
             }
             memcpy(out + o, p, l);

@@ -34,6 +34,11 @@ static void key_join(void **state)
     assert_string_equal(k, "t|abc");
     assert_true(kg_key_join(k, sizeof k, "a", "", "b", NULL));
     assert_string_equal(k, "a||b");
+    assert_true(kg_key_join(k, sizeof k, "", "b", NULL)); /* an empty first part too */
+    assert_string_equal(k, "|b");
+    const char *same = "x";
+    assert_true(kg_key_join(k, sizeof k, same, same, same, NULL));
+    assert_string_equal(k, "x|x|x");
     assert_true(kg_key_join(k, sizeof k, "m", "1234", "5678", NULL)); /* 11 bytes + NUL */
     assert_string_equal(k, "m|1234|5678");
     assert_false(kg_key_join(k, sizeof k, "m", "1234", "56789", NULL)); /* one byte over */
