@@ -318,22 +318,28 @@ static void store_failures_never_allow(void **state)
     }
 }
 
+/* A new Reader key of workspace w1, stored under id; its secret in secret. */
+static struct kg_api_key new_reader_key(const char *id, char secret[KG_SECRET_MAX])
+{
+    struct kg_api_key ak = {.created_at = 1};
+    snprintf(ak.id, sizeof ak.id, "%s", id);
+    snprintf(ak.tenant_id, sizeof ak.tenant_id, "11111111-1111-4111-8111-111111111111");
+    snprintf(ak.workspace_id, sizeof ak.workspace_id, "w1");
+    snprintf(ak.role_id, sizeof ak.role_id, "r1");
+    kg_secret_new("kg_key_", secret);
+    kg_store_hash_secret(secret, strlen(secret), ak.hash);
+    assert_int_equal(srv.store->ops->apikey_create(srv.store, &ak), KG_OK);
+    return ak;
+}
+
 /* What an event thread does first (endpoints/verify.c): a key nobody has used yet needs the
  * store, so the cached-only decision is refused, never allowed; once the key has been decided
  * normally, every read of its decision comes from the caches and the answer is final. */
 static void first_decided_from_caches_only(void **state)
 {
     (void)state;
-    struct kg_store *s = srv.store;
-    struct kg_api_key ak = {.created_at = 1};
-    snprintf(ak.id, sizeof ak.id, "k2");
-    snprintf(ak.tenant_id, sizeof ak.tenant_id, "11111111-1111-4111-8111-111111111111");
-    snprintf(ak.workspace_id, sizeof ak.workspace_id, "w1");
-    snprintf(ak.role_id, sizeof ak.role_id, "r1");
     char k2[KG_SECRET_MAX];
-    kg_secret_new("kg_key_", k2);
-    kg_store_hash_secret(k2, strlen(k2), ak.hash);
-    assert_int_equal(s->ops->apikey_create(s, &ak), KG_OK);
+    new_reader_key("k2", k2);
     bool refused = false;
     assert_int_equal(decide_key(k2, kg_now(), true, &refused), KG_OE_V_UNAVAILABLE);
     assert_true(refused);
@@ -363,15 +369,8 @@ static void decisions_remembered_while_they_hold(void **state)
     struct kg_store *s = srv.store;
     failing = "";
     const char *tenant = "11111111-1111-4111-8111-111111111111";
-    struct kg_api_key ak = {.created_at = 1};
-    snprintf(ak.id, sizeof ak.id, "k3");
-    snprintf(ak.tenant_id, sizeof ak.tenant_id, "%s", tenant);
-    snprintf(ak.workspace_id, sizeof ak.workspace_id, "w1");
-    snprintf(ak.role_id, sizeof ak.role_id, "r1");
     char k3[KG_SECRET_MAX];
-    kg_secret_new("kg_key_", k3);
-    kg_store_hash_secret(k3, strlen(k3), ak.hash);
-    assert_int_equal(s->ops->apikey_create(s, &ak), KG_OK);
+    struct kg_api_key ak = new_reader_key("k3", k3);
     const int64_t now = kg_now();
     struct kg_vreq rq = {.method = "GET",
                          .path = "/g/grid-1",
