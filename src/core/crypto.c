@@ -90,19 +90,40 @@ void kg_trace_id(char *out)
 }
 
 /* Fetched once: SHA256() and EVP_sha256() look the algorithm up in the provider on every call,
- * which costs more than hashing a secret. */
+ * which costs more than hashing a secret. Each thread hashes with a context of its own, made
+ * once and freed when the thread ends, instead of allocating one per hash (EVP_Digest). */
 static EVP_MD *sha256_md;
+static pthread_key_t sha256_ctx_key;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_ctx_free(void *ctx)
+{
+    EVP_MD_CTX_free(ctx);
+}
 
 static void sha256_fetch(void)
 {
     sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (pthread_key_create(&sha256_ctx_key, sha256_ctx_free) != 0) {
+        sha256_md = NULL;
+    }
+}
+
+static EVP_MD_CTX *sha256_ctx(void)
+{
+    static _Thread_local EVP_MD_CTX *ctx;
+    if (!ctx && (ctx = EVP_MD_CTX_new()) != NULL) {
+        pthread_setspecific(sha256_ctx_key, ctx);
+    }
+    return ctx;
 }
 
 void kg_sha256(const void *p, size_t n, uint8_t out[KG_SHA256_LEN])
 {
     pthread_once(&sha256_once, sha256_fetch);
-    if (!sha256_md || !EVP_Digest(p, n, out, NULL, sha256_md, NULL)) {
+    EVP_MD_CTX *ctx = sha256_md ? sha256_ctx() : NULL;
+    if (!ctx || !EVP_DigestInit_ex2(ctx, sha256_md, NULL) || !EVP_DigestUpdate(ctx, p, n) ||
+        !EVP_DigestFinal_ex(ctx, out, NULL)) {
         fputs("keygate: SHA-256 unavailable\n", stderr);
         abort();
     }

@@ -43,12 +43,29 @@ void kg_resp_set_body(struct kg_resp *r, int status, const char *content_type, c
     r->body_len = body ? strlen(body) : 0;
 }
 
+/* Sets header h's value: a copy in the response's own buffer while there is room, else
+ * allocated. */
+static void set_value(struct kg_resp *r, struct kg_resp_header *h, const char *value)
+{
+    size_t n = strlen(value) + 1;
+    if (n <= sizeof r->hbuf - r->hbuf_used) {
+        h->value = memcpy(r->hbuf + r->hbuf_used, value, n);
+        h->heap = false;
+        r->hbuf_used += n;
+    } else {
+        h->value = kg_strdup(value);
+        h->heap = true;
+    }
+}
+
 void kg_resp_add_header(struct kg_resp *r, const char *name, const char *value)
 {
     for (size_t i = 0; i < r->nheaders; i++) { /* replace */
         if (strcmp(r->headers[i].name, name) == 0) {
-            free(r->headers[i].value);
-            r->headers[i].value = kg_strdup(value);
+            if (r->headers[i].heap) {
+                free(r->headers[i].value);
+            }
+            set_value(r, &r->headers[i], value);
             return;
         }
     }
@@ -56,7 +73,7 @@ void kg_resp_add_header(struct kg_resp *r, const char *name, const char *value)
         abort(); /* a programming error: raise KG_MAX_RESP_HEADERS */
     }
     kg_strlcpy(r->headers[r->nheaders].name, name, sizeof r->headers[0].name);
-    r->headers[r->nheaders].value = kg_strdup(value);
+    set_value(r, &r->headers[r->nheaders], value);
     r->nheaders++;
 }
 
@@ -77,8 +94,10 @@ void kg_resp_clear(struct kg_resp *r)
 {
     free(r->body);
     for (size_t i = 0; i < r->nheaders; i++) {
-        free(r->headers[i].value);
+        if (r->headers[i].heap) {
+            free(r->headers[i].value);
+        }
     }
     free(r->audit);
-    memset(r, 0, sizeof *r);
+    memset(r, 0, offsetof(struct kg_resp, hbuf));
 }

@@ -13,6 +13,10 @@
 #define KG_MAX_HEADERS 64
 #define KG_MAX_QUERY 32
 #define KG_MAX_RESP_HEADERS 16
+/* Room in a response for its header values: every response has a few (identity headers, cache
+ * and auth directives), and copying them here costs no allocation. One that does not fit is
+ * allocated. */
+#define KG_RESP_HEADER_BYTES 2048
 
 struct kg_kv {
     struct kg_str name;
@@ -32,14 +36,16 @@ struct kg_req {
     size_t nquery;
     struct kg_str body;
     bool body_too_large;
-    char peer[48]; /* client IP address */
+    char peer[48];     /* client IP address */
+    bool peer_trusted; /* peer is one of --trusted-proxies: its X-Forwarded-* may be believed */
     char trace_id[36];
     bool on_worker; /* dispatched again on a worker thread after the endpoint asked (offload) */
 };
 
 struct kg_resp_header {
     char name[48];
-    char *value; /* owned */
+    char *value; /* in the response's hbuf, or allocated when heap */
+    bool heap;
 };
 
 struct kg_resp {
@@ -61,6 +67,9 @@ struct kg_resp {
     /* The endpoint asks to be run again on a worker thread (argon2 and other slow work must
      * not occupy the threads that serve every other request). Only honoured once. */
     bool offload;
+    size_t hbuf_used;
+    /* Last, so that kg_resp_clear need not zero it (only hbuf_used bytes are ever read). */
+    char hbuf[KG_RESP_HEADER_BYTES];
 };
 
 /* First header with this name (ASCII case-insensitive); KG_STR_NULL if absent. Sets *count to
@@ -70,9 +79,11 @@ struct kg_str kg_req_header(const struct kg_req *r, const char *name, size_t *co
 struct kg_str kg_req_query(const struct kg_req *r, const char *name);
 
 void kg_resp_set_body(struct kg_resp *r, int status, const char *content_type, char *body);
+/* Adds the header, or replaces the value of one already added under the same name. */
 void kg_resp_add_header(struct kg_resp *r, const char *name, const char *value);
 /* Appends an audit event to be group-committed before the response leaves. */
 struct kg_audit *kg_resp_audit(struct kg_resp *r, const struct kg_req *req);
+/* Frees what the response owns and empties it (for reuse, or before it goes). */
 void kg_resp_clear(struct kg_resp *r);
 
 #endif
