@@ -7,8 +7,9 @@
  * context (queuing a response there makes MHD close keep-alive connections); upload calls append
  * into a capped buffer; the final call dispatches. A response carrying audit events is held:
  * the connection is suspended, the events go to the group committer, and its callback resumes
- * the connection, whose next handler call queues the response. The completion callback frees the
- * context and records metrics and the access log line. */
+ * the connection, whose next handler call queues the response. The completion callback releases
+ * the context (the connection's own, reused by its next request) and records metrics and the
+ * access log line. */
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <microhttpd.h>
