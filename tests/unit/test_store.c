@@ -9,12 +9,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/crypto.h"
 #include "store/store.h"
 #include "audit_chain.h"
@@ -461,6 +463,53 @@ static void cache_keeps_what_is_used(void **state)
 /* A change made by another process (the CLI beside a server) is seen at once on SQLite, and
  * within the change feed's second on PostgreSQL; a write that is not configuration (token state)
  * leaves the stamp where it was, however the store notices writes. */
+/* Holds a write transaction on one of the store's SQLite files from a connection of its own. */
+static sqlite3 *write_locked(const char *file)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    return db;
+}
+
+static void unlocked(sqlite3 *db)
+{
+    assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* SQLite: a writer of keygate.db (the CLI, a refresh rotation) never waits for the audit trail's
+ * writer, nor the other way round (a store connection holding both files would write-lock both
+ * on every BEGIN IMMEDIATE, and each would wait out the other's fsync, or the 10 s busy timeout).
+ * PostgreSQL keeps both in one database with row locks. */
+static void audit_and_main_files_lock_apart(void **state)
+{
+    struct kg_store *s = *state;
+    if (on_pg()) {
+        return;
+    }
+    struct kg_tenant t, t2;
+    tenant(s, "locks", &t);
+    struct kg_audit ev;
+    memset(&ev, 0, sizeof ev);
+    snprintf(ev.tenant_id, sizeof ev.tenant_id, "%s", t.id);
+    snprintf(ev.action, sizeof ev.action, "token.issued");
+    ev.time_ms = 1000;
+    sqlite3 *main_lock = write_locked("keygate.db");
+    int64_t t0 = kg_monotonic_ms();
+    assert_int_equal(s->ops->audit_append(s, &ev, 1), KG_OK);
+    assert_true(kg_monotonic_ms() - t0 < 2000);
+    unlocked(main_lock);
+    sqlite3 *audit_lock = write_locked("audit.db");
+    t0 = kg_monotonic_ms();
+    tenant(s, "locks-2", &t2);
+    assert_true(kg_monotonic_ms() - t0 < 2000);
+    unlocked(audit_lock);
+    assert_int_equal(chain_length(s, t.id), 1);
+}
+
 static void stamp_sees_other_processes(void **state)
 {
     struct kg_store *s = *state;
@@ -568,6 +617,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(audit_and_isolation, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_chains_across_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_batch_fails_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(audit_and_main_files_lock_apart, setup, teardown),
         cmocka_unit_test_setup_teardown(stamp_sees_other_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(stamp_sees_other_processes, setup, teardown),
         cmocka_unit_test_setup_teardown(new_secrets_keep_caches, setup, teardown),

@@ -105,8 +105,9 @@ static void conn_close(struct kg_conn *c)
 /* A pooled connection, or a new one. For RETRY_MS after a connection attempt failed, calls that
  * would need a new connection fail at once, so that while the database is unreachable worker
  * threads do not queue behind connection timeouts. */
-static struct kg_conn *acquire(void *db)
+static struct kg_conn *acquire(void *db, bool audit)
 {
+    (void)audit; /* the trail is a schema of the same database: one pool serves both */
     struct kg_pgdb *p = db;
     int64_t now = kg_monotonic_ms();
     pthread_mutex_lock(&p->mu);
@@ -429,7 +430,7 @@ static enum kg_rc config_stamp(void *db, int64_t *out)
     if (feed && kg_pg_feed_stamp(feed, out)) {
         return KG_OK;
     }
-    struct kg_conn *c = acquire(db);
+    struct kg_conn *c = acquire(db, false);
     if (!c) {
         return KG_ERR_STORE;
     }

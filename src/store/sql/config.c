@@ -591,7 +591,7 @@ static int chain_head(struct kg_sql_tx *t, struct heads *h, const char *tenant,
 static enum kg_rc op_audit_append(struct kg_store *s, const struct kg_audit *ev, size_t n)
 {
     struct kg_sql_tx t;
-    if (kg_sql_begin(s, &t)) {
+    if (kg_sql_begin_audit(s, &t)) {
         return KG_ERR_STORE;
     }
     enum kg_rc rc = KG_OK;
@@ -621,8 +621,8 @@ static enum kg_rc op_audit_append(struct kg_store *s, const struct kg_audit *ev,
 static enum kg_rc op_audit_list(struct kg_store *s, const char *tenant_id, int64_t since_ms,
                                 size_t limit, struct kg_audit **out, size_t *n)
 {
-    return kg_sql_list(s, &SQL[Q_AUDIT_LIST], sizeof **out, (kg_sql_reader)read_audit, (void **)out,
-                       n, "sii", tenant_id, since_ms, (int64_t)limit);
+    return kg_sql_list_audit(s, &SQL[Q_AUDIT_LIST], sizeof **out, (kg_sql_reader)read_audit,
+                             (void **)out, n, "sii", tenant_id, since_ms, (int64_t)limit);
 }
 
 static enum kg_rc op_audit_verify(struct kg_store *s, const char *tenant_id, int64_t *count,
@@ -637,8 +637,8 @@ static enum kg_rc op_audit_verify(struct kg_store *s, const char *tenant_id, int
     for (;;) {
         struct kg_audit *ev = NULL;
         size_t n = 0;
-        rc = kg_sql_list(s, &SQL[Q_AUDIT_CHAIN], sizeof *ev, (kg_sql_reader)read_audit,
-                         (void **)&ev, &n, "si", tenant_id, after);
+        rc = kg_sql_list_audit(s, &SQL[Q_AUDIT_CHAIN], sizeof *ev, (kg_sql_reader)read_audit,
+                               (void **)&ev, &n, "si", tenant_id, after);
         if (rc || n == 0) {
             free(ev);
             break;

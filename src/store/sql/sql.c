@@ -126,16 +126,16 @@ static enum kg_rc list_v(const struct kg_sql_driver *d, struct kg_conn *c, const
 
 /* A pooled connection for one statement or transaction; NULL when none can be had, or when
  * this thread is answering from caches only (store.h) and must not wait on the store. */
-static struct kg_conn *acquire(struct sqlstore *st)
+static struct kg_conn *acquire(struct sqlstore *st, bool audit)
 {
-    return kg_store_io_refused() ? NULL : st->d->acquire(st->db);
+    return kg_store_io_refused() ? NULL : st->d->acquire(st->db, audit);
 }
 
 /* Runs one statement on a connection of its own: what the *1 helpers share. */
-#define ON_POOLED(s, call)                                                                         \
+#define ON_POOLED(s, audit, call)                                                                  \
     do {                                                                                           \
         struct sqlstore *st_ = impl(s);                                                            \
-        struct kg_conn *c = acquire(st_);                                                          \
+        struct kg_conn *c = acquire(st_, audit);                                                   \
         if (!c) {                                                                                  \
             return KG_ERR_STORE;                                                                   \
         }                                                                                          \
@@ -152,7 +152,7 @@ static struct kg_conn *acquire(struct sqlstore *st)
 
 enum kg_rc kg_sql_exec1(struct kg_store *s, const struct kg_sql_q *q, const char *fmt, ...)
 {
-    ON_POOLED(s, d->run(c, q, fmt, ap, NULL, NULL, &changes));
+    ON_POOLED(s, false, d->run(c, q, fmt, ap, NULL, NULL, &changes));
 }
 
 /* run, then KG_ERR_NOT_FOUND if it changed no row (the row count is read after the run). */
@@ -166,19 +166,25 @@ static enum kg_rc run_some(const struct kg_sql_driver *d, struct kg_conn *c,
 
 enum kg_rc kg_sql_exec1_some(struct kg_store *s, const struct kg_sql_q *q, const char *fmt, ...)
 {
-    ON_POOLED(s, run_some(d, c, q, fmt, ap));
+    ON_POOLED(s, false, run_some(d, c, q, fmt, ap));
 }
 
 enum kg_rc kg_sql_get1(struct kg_store *s, const struct kg_sql_q *q, kg_sql_reader reader,
                        void *out, const char *fmt, ...)
 {
-    ON_POOLED(s, get_v(d, c, q, reader, out, &changes, fmt, ap));
+    ON_POOLED(s, false, get_v(d, c, q, reader, out, &changes, fmt, ap));
 }
 
 enum kg_rc kg_sql_list(struct kg_store *s, const struct kg_sql_q *q, size_t size,
                        kg_sql_reader reader, void **out, size_t *n, const char *fmt, ...)
 {
-    ON_POOLED(s, list_v(d, c, q, size, reader, out, n, &changes, fmt, ap));
+    ON_POOLED(s, false, list_v(d, c, q, size, reader, out, n, &changes, fmt, ap));
+}
+
+enum kg_rc kg_sql_list_audit(struct kg_store *s, const struct kg_sql_q *q, size_t size,
+                             kg_sql_reader reader, void **out, size_t *n, const char *fmt, ...)
+{
+    ON_POOLED(s, true, list_v(d, c, q, size, reader, out, n, &changes, fmt, ap));
 }
 
 static enum kg_rc join_v(const struct kg_sql_driver *d, struct kg_conn *c, const struct kg_sql_q *q,
@@ -192,18 +198,18 @@ static enum kg_rc join_v(const struct kg_sql_driver *d, struct kg_conn *c, const
 enum kg_rc kg_sql_join1(struct kg_store *s, const struct kg_sql_q *q, char out[KG_LIST],
                         const char *fmt, ...)
 {
-    ON_POOLED(s, join_v(d, c, q, out, &changes, fmt, ap));
+    ON_POOLED(s, false, join_v(d, c, q, out, &changes, fmt, ap));
 }
 
 /* ---- transactions ---- */
 
-enum kg_rc kg_sql_begin(struct kg_store *s, struct kg_sql_tx *t)
+static enum kg_rc begin_on(struct kg_store *s, struct kg_sql_tx *t, bool audit)
 {
     struct sqlstore *st = impl(s);
     memset(t, 0, sizeof *t);
     t->d = st->d;
     t->db = st->db;
-    t->c = acquire(st);
+    t->c = acquire(st, audit);
     if (!t->c) {
         return KG_ERR_STORE;
     }
@@ -213,6 +219,16 @@ enum kg_rc kg_sql_begin(struct kg_store *s, struct kg_sql_tx *t)
         t->c = NULL;
     }
     return rc;
+}
+
+enum kg_rc kg_sql_begin(struct kg_store *s, struct kg_sql_tx *t)
+{
+    return begin_on(s, t, false);
+}
+
+enum kg_rc kg_sql_begin_audit(struct kg_store *s, struct kg_sql_tx *t)
+{
+    return begin_on(s, t, true);
 }
 
 enum kg_rc kg_sql_exec(struct kg_sql_tx *t, const struct kg_sql_q *q, const char *fmt, ...)

@@ -43,8 +43,11 @@ struct kg_conn; /* a driver's pooled connection */
  * b = (const void *, size_t) blob (NULL binds SQL NULL). */
 struct kg_sql_driver {
     const char *name;
-    bool reads_wait;                      /* store.h */
-    struct kg_conn *(*acquire)(void *db); /* NULL when the database cannot be reached */
+    bool reads_wait; /* store.h */
+    /* A pooled connection; NULL when the database cannot be reached. With audit, one for the
+     * audit trail's statements (SQLite keeps the trail in a file of its own, whose writers must
+     * not lock the main file); a driver may serve both from one pool. */
+    struct kg_conn *(*acquire)(void *db, bool audit);
     void (*release)(void *db, struct kg_conn *c);
     /* Runs q; each row goes to each(row, arg); *changes receives the rows changed by a write.
      * KG_ERR_CONFLICT for a constraint violation, KG_ERR_STORE for anything else. */
@@ -77,6 +80,9 @@ enum kg_rc kg_sql_get1(struct kg_store *s, const struct kg_sql_q *q, kg_sql_read
 /* Every row, each read by reader into an element of size bytes of a new array (owned). */
 enum kg_rc kg_sql_list(struct kg_store *s, const struct kg_sql_q *q, size_t size,
                        kg_sql_reader reader, void **out, size_t *n, const char *fmt, ...);
+/* kg_sql_list on an audit trail connection (the driver's acquire), for the trail's queries. */
+enum kg_rc kg_sql_list_audit(struct kg_store *s, const struct kg_sql_q *q, size_t size,
+                             kg_sql_reader reader, void **out, size_t *n, const char *fmt, ...);
 /* Space-separated values of column 0 over every row into out[KG_LIST]. */
 enum kg_rc kg_sql_join1(struct kg_store *s, const struct kg_sql_q *q, char out[KG_LIST],
                         const char *fmt, ...);
@@ -90,6 +96,8 @@ struct kg_sql_tx {
     int64_t changes;
 };
 enum kg_rc kg_sql_begin(struct kg_store *s, struct kg_sql_tx *t);
+/* kg_sql_begin on an audit trail connection, for the trail's statements only. */
+enum kg_rc kg_sql_begin_audit(struct kg_store *s, struct kg_sql_tx *t);
 enum kg_rc kg_sql_exec(struct kg_sql_tx *t, const struct kg_sql_q *q, const char *fmt, ...);
 /* A write in t whose outcome kg_sql_end reports (the driver's send; else run at once). */
 enum kg_rc kg_sql_send(struct kg_sql_tx *t, const struct kg_sql_q *q, const char *fmt, ...);

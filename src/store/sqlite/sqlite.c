@@ -3,13 +3,17 @@
  *
  * Two database files in WAL mode with synchronous=FULL, so a commit that returned is on disk and a
  * killed or crashed process loses nothing it acknowledged: keygate.db holds the configuration and
- * token state, audit.db (attached to every connection as schema "audit") the append-only audit
- * trail. Keeping the high-rate audit writes out of the main file means they never invalidate the
- * page cache of the readers that serve every request. Threads take a connection from a small
- * pool (each keeps its prepared statements), so readers never wait for each other; writers are
- * serialised by SQLite (BEGIN IMMEDIATE + busy timeout), which also covers the CLI writing to the
- * same file while a server runs. Schema changes are numbered migrations (migrations/sqlite/),
- * each applied in its own transaction. */
+ * token state, audit.db the append-only audit trail. Keeping the high-rate audit writes out of
+ * the main file means they never invalidate the page cache of the readers that serve every
+ * request. Threads take a connection from a small pool (each keeps its prepared statements), so
+ * readers never wait for each other; writers are serialised by SQLite (BEGIN IMMEDIATE + busy
+ * timeout), which also covers the CLI writing to the same file while a server runs. The two
+ * files have pools of their own: BEGIN IMMEDIATE write-locks every database attached to the
+ * connection, so if one connection held both, each audit commit would hold keygate.db's write
+ * lock through its fsync, and every write to keygate.db would wait for the audit writer. An
+ * audit connection attaches audit.db (as schema "audit", which the statements name) to an
+ * in-memory main database; a main connection does not see audit.db at all. Schema changes are
+ * numbered migrations (migrations/sqlite/), each applied in its own transaction. */
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -57,6 +61,7 @@ static int audit_upgrade(sqlite3 *db)
 
 struct kg_conn {
     sqlite3 *db;
+    bool audit; /* an audit.db connection */
     sqlite3_stmt *st[KG_SQL_SLOTS];
     struct kg_conn *next;
 };
@@ -75,15 +80,17 @@ struct stamp_watch {
 struct lite {
     char *path;
     pthread_mutex_t mu;
-    struct kg_conn *free_list;
+    struct kg_conn *free_list[2]; /* [0] keygate.db, [1] audit.db */
     struct stamp_watch w;
 };
 
-static enum kg_rc conn_open(const char *path, struct kg_conn **out)
+/* Opens a connection to keygate.db (path), or with audit one to audit.db beside it. */
+static enum kg_rc conn_open(const char *path, bool audit, struct kg_conn **out)
 {
     struct kg_conn *c = kg_calloc(1, sizeof *c);
+    c->audit = audit;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(audit ? ":memory:" : path, &c->db, flags, NULL) != SQLITE_OK) {
         kg_log(KG_LOG_ERROR, NULL, "store.open_failed", "error",
                c->db ? sqlite3_errmsg(c->db) : "open", NULL);
         sqlite3_close(c->db);
@@ -91,20 +98,33 @@ static enum kg_rc conn_open(const char *path, struct kg_conn **out)
         return KG_ERR_STORE;
     }
     sqlite3_busy_timeout(c->db, 10000);
-    char audit[4200];
-    size_t dl = strlen(path);
-    while (dl && path[dl - 1] != '/') {
-        dl--;
+    int rc = SQLITE_OK;
+    if (audit) {
+        char file[4200];
+        size_t dl = strlen(path);
+        while (dl && path[dl - 1] != '/') {
+            dl--;
+        }
+        snprintf(file, sizeof file, "%.*saudit.db", (int)dl, path);
+        char *attach = sqlite3_mprintf("ATTACH DATABASE %Q AS audit", file);
+        rc = sqlite3_exec(c->db, attach, NULL, NULL, NULL);
+        sqlite3_free(attach);
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_exec(c->db,
+                              "PRAGMA audit.journal_mode=WAL; PRAGMA audit.synchronous=FULL; "
+                              "PRAGMA temp_store=MEMORY; " AUDIT_SCHEMA,
+                              NULL, NULL, NULL);
+        }
+        if (rc == SQLITE_OK) {
+            rc = audit_upgrade(c->db);
+        }
+    } else {
+        rc = sqlite3_exec(c->db,
+                          "PRAGMA main.journal_mode=WAL; PRAGMA main.synchronous=FULL; "
+                          "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+                          NULL, NULL, NULL);
     }
-    snprintf(audit, sizeof audit, "%.*saudit.db", (int)dl, path);
-    char *attach = sqlite3_mprintf("ATTACH DATABASE %Q AS audit", audit);
-    int ar = sqlite3_exec(c->db, attach, NULL, NULL, NULL);
-    sqlite3_free(attach);
-    const char *pragmas = "PRAGMA main.journal_mode=WAL; PRAGMA main.synchronous=FULL; "
-                          "PRAGMA audit.journal_mode=WAL; PRAGMA audit.synchronous=FULL; "
-                          "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; " AUDIT_SCHEMA;
-    if (ar != SQLITE_OK || sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
-        audit_upgrade(c->db) != SQLITE_OK) {
+    if (rc != SQLITE_OK) {
         kg_log(KG_LOG_ERROR, NULL, "store.pragma_failed", "error", sqlite3_errmsg(c->db), NULL);
         sqlite3_close(c->db);
         free(c);
@@ -123,16 +143,16 @@ static void conn_close(struct kg_conn *c)
     free(c);
 }
 
-static struct kg_conn *acquire(void *db)
+static struct kg_conn *acquire(void *db, bool audit)
 {
     struct lite *l = db;
     pthread_mutex_lock(&l->mu);
-    struct kg_conn *c = l->free_list;
+    struct kg_conn *c = l->free_list[audit];
     if (c) {
-        l->free_list = c->next;
+        l->free_list[audit] = c->next;
     }
     pthread_mutex_unlock(&l->mu);
-    if (!c && conn_open(l->path, &c) != KG_OK) {
+    if (!c && conn_open(l->path, audit, &c) != KG_OK) {
         return NULL;
     }
     return c;
@@ -142,8 +162,8 @@ static void release(void *db, struct kg_conn *c)
 {
     struct lite *l = db;
     pthread_mutex_lock(&l->mu);
-    c->next = l->free_list;
-    l->free_list = c;
+    c->next = l->free_list[c->audit];
+    l->free_list[c->audit] = c;
     pthread_mutex_unlock(&l->mu);
 }
 
@@ -296,10 +316,12 @@ static void lite_close(void *db)
         conn_close(l->w.c);
     }
     pthread_mutex_destroy(&l->w.mu);
-    while (l->free_list) {
-        struct kg_conn *c = l->free_list;
-        l->free_list = c->next;
-        conn_close(c);
+    for (int i = 0; i < 2; i++) {
+        while (l->free_list[i]) {
+            struct kg_conn *c = l->free_list[i];
+            l->free_list[i] = c->next;
+            conn_close(c);
+        }
     }
     pthread_mutex_destroy(&l->mu);
     free(l->path);
@@ -352,7 +374,7 @@ static enum kg_rc lite_stamp(void *db, int64_t *out)
     struct stamp_watch *w = &l->w;
     pthread_mutex_lock(&w->mu);
     enum kg_rc rc = KG_OK;
-    if (!w->c && conn_open(l->path, &w->c) != KG_OK) {
+    if (!w->c && conn_open(l->path, false, &w->c) != KG_OK) {
         w->c = NULL;
         rc = KG_ERR_STORE;
     }
@@ -445,11 +467,14 @@ static enum kg_rc migrate(sqlite3 *db, struct kg_err *e)
 
 enum kg_rc kg_store_sqlite_open(const char *path, struct kg_store **out, struct kg_err *e)
 {
-    struct kg_conn *c = NULL;
-    if (conn_open(path, &c) != KG_OK) {
+    struct kg_conn *c = NULL, *a = NULL;
+    if (conn_open(path, false, &c) != KG_OK) {
         return KG_FAIL(e, KG_ERR_STORE, "cannot open %s", path);
     }
     enum kg_rc rc = migrate(c->db, e);
+    if (!rc && conn_open(path, true, &a) != KG_OK) { /* makes the trail's file and table */
+        rc = KG_FAIL(e, KG_ERR_STORE, "cannot open the audit trail beside %s", path);
+    }
     if (rc) {
         conn_close(c);
         return rc;
@@ -458,7 +483,8 @@ enum kg_rc kg_store_sqlite_open(const char *path, struct kg_store **out, struct 
     l->path = kg_strdup(path);
     pthread_mutex_init(&l->mu, NULL);
     pthread_mutex_init(&l->w.mu, NULL);
-    l->free_list = c;
+    l->free_list[0] = c;
+    l->free_list[1] = a;
     *out = kg_sql_store_new(&DRIVER, l);
     return KG_OK;
 }
