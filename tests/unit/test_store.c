@@ -480,16 +480,37 @@ static void unlocked(sqlite3 *db)
     sqlite3_close(db);
 }
 
-/* SQLite: a writer of keygate.db (the CLI, a refresh rotation) never waits for the audit trail's
- * writer, nor the other way round (a store connection holding both files would write-lock both
- * on every BEGIN IMMEDIATE, and each would wait out the other's fsync, or the 10 s busy timeout).
- * PostgreSQL keeps both in one database with row locks. */
+/* PostgreSQL: a psql session of its own holds advisory lock key (store/pg/pg.c's write locks) for
+ * secs seconds; its pid, to wait for. */
+static pid_t pg_lock_held(const char *key, int secs)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "BEGIN; SELECT pg_advisory_xact_lock(%s); SELECT pg_sleep(%d); COMMIT;", key, secs);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execlp("psql", "psql", "-q", "-X", "-o", "/dev/null", dir, "-c", sql, (char *)NULL);
+        _exit(127);
+    }
+    usleep(1000 * 1000); /* connected and holding it */
+    return pid;
+}
+
+static void pg_lock_gone(pid_t pid)
+{
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* A writer of the main data (the CLI, a refresh rotation) never waits for the audit trail's
+ * writer, nor the other way round. SQLite: a connection holding both files would write-lock both
+ * on every BEGIN IMMEDIATE, and each would wait out the other's fsync (or the 10 s busy timeout).
+ * PostgreSQL: the trail's batches take an advisory lock of their own. */
 static void audit_and_main_files_lock_apart(void **state)
 {
     struct kg_store *s = *state;
-    if (on_pg()) {
-        return;
-    }
     struct kg_tenant t, t2;
     tenant(s, "locks", &t);
     struct kg_audit ev;
@@ -497,16 +518,31 @@ static void audit_and_main_files_lock_apart(void **state)
     snprintf(ev.tenant_id, sizeof ev.tenant_id, "%s", t.id);
     snprintf(ev.action, sizeof ev.action, "token.issued");
     ev.time_ms = 1000;
-    sqlite3 *main_lock = write_locked("keygate.db");
+    sqlite3 *main_lock = NULL, *audit_lock = NULL;
+    pid_t holder = 0;
+    if (on_pg()) {
+        holder = pg_lock_held("7254901", 4);
+    } else {
+        main_lock = write_locked("keygate.db");
+    }
     int64_t t0 = kg_monotonic_ms();
     assert_int_equal(s->ops->audit_append(s, &ev, 1), KG_OK);
     assert_true(kg_monotonic_ms() - t0 < 2000);
-    unlocked(main_lock);
-    sqlite3 *audit_lock = write_locked("audit.db");
+    if (on_pg()) {
+        pg_lock_gone(holder);
+        holder = pg_lock_held("7254902", 4);
+    } else {
+        unlocked(main_lock);
+        audit_lock = write_locked("audit.db");
+    }
     t0 = kg_monotonic_ms();
     tenant(s, "locks-2", &t2);
     assert_true(kg_monotonic_ms() - t0 < 2000);
-    unlocked(audit_lock);
+    if (on_pg()) {
+        pg_lock_gone(holder);
+    } else {
+        unlocked(audit_lock);
+    }
     assert_int_equal(chain_length(s, t.id), 1);
 }
 

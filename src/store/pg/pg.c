@@ -17,8 +17,10 @@
  * Write transactions take one transaction-scoped advisory lock, so writers are serialised across
  * every node and CLI as SQLite serialises them (BEGIN IMMEDIATE): the operations that read and
  * then write (rotation steps, the audit chain's head) are exact under READ COMMITTED without
- * retry loops. Single statements outside transactions (lookups, single-use UPDATEs with their
- * WHERE guard) do not take it.
+ * retry loops. The audit trail's batches take a lock of their own (they touch nothing else, and
+ * nothing else touches the trail), so that they and the other writers never wait for each other,
+ * as on SQLite, where the trail is a file of its own. Single statements outside transactions
+ * (lookups, single-use UPDATEs with their WHERE guard) do not take either.
  *
  * Durability: a commit returns after PostgreSQL's WAL flush (synchronous_commit on, the
  * default), so an acknowledged write survives a crash of keygate or of the database. */
@@ -39,11 +41,13 @@ extern const int kg_migrations_pg_count;
 #define MAX_PARAMS 32
 #define PIPELINE_MAX 64        /* queued writes before their results are read */
 #define WRITE_LOCK "7254901"   /* pg_advisory_xact_lock key of write transactions */
+#define AUDIT_LOCK "7254902"   /* the same, of the audit trail's batches */
 #define MIGRATE_LOCK "7254900" /* pg_advisory_lock key of schema migrations */
 
 struct kg_conn {
     PGconn *pg;
     bool broken;
+    bool audit;           /* taken for the audit trail: its transactions take AUDIT_LOCK */
     int queued;           /* writes sent in pipeline mode whose results are unread */
     enum kg_rc queued_rc; /* the first failure among them */
     bool prepared[KG_SQL_SLOTS];
@@ -107,7 +111,7 @@ static void conn_close(struct kg_conn *c)
  * threads do not queue behind connection timeouts. */
 static struct kg_conn *acquire(void *db, bool audit)
 {
-    (void)audit; /* the trail is a schema of the same database: one pool serves both */
+    /* the trail is a schema of the same database: one pool serves both */
     struct kg_pgdb *p = db;
     int64_t now = kg_monotonic_ms();
     pthread_mutex_lock(&p->mu);
@@ -119,6 +123,9 @@ static struct kg_conn *acquire(void *db, bool audit)
     bool wait = !c && now < p->retry_at_ms;
     pthread_mutex_unlock(&p->mu);
     if (c || wait) {
+        if (c) {
+            c->audit = audit;
+        }
         return c;
     }
     PGconn *pg = kg_pg_connect(p->url);
@@ -130,6 +137,7 @@ static struct kg_conn *acquire(void *db, bool audit)
     }
     c = kg_calloc(1, sizeof *c);
     c->pg = pg;
+    c->audit = audit;
     return c;
 }
 
@@ -376,7 +384,10 @@ static enum kg_rc run(struct kg_conn *c, const struct kg_sql_q *q, const char *f
 static enum kg_rc begin(struct kg_conn *c)
 {
     if (!simple(c->pg, "BEGIN", PGRES_COMMAND_OK) ||
-        !simple(c->pg, "SELECT pg_advisory_xact_lock(" WRITE_LOCK ")", PGRES_TUPLES_OK)) {
+        !simple(c->pg,
+                c->audit ? "SELECT pg_advisory_xact_lock(" AUDIT_LOCK ")"
+                         : "SELECT pg_advisory_xact_lock(" WRITE_LOCK ")",
+                PGRES_TUPLES_OK)) {
         c->broken = true; /* whatever state it is in, it is not a clean one */
         return KG_ERR_STORE;
     }
