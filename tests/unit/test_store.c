@@ -493,8 +493,24 @@ static pid_t pg_lock_held(const char *key, int secs)
         execlp("psql", "psql", "-q", "-X", "-o", "/dev/null", dir, "-c", sql, (char *)NULL);
         _exit(127);
     }
-    usleep(1000 * 1000); /* connected and holding it */
-    return pid;
+    /* wait until it really holds the lock, so that what follows is measured against it */
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "psql -X -tA '%s' -c \"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+             "AND objid = %s AND granted\"",
+             dir, key);
+    for (int i = 0;; i++) {
+        assert_true(i < 100);
+        FILE *f = popen(cmd, "r");
+        assert_non_null(f);
+        int held = 0;
+        bool read = fscanf(f, "%d", &held) == 1;
+        pclose(f);
+        if (read && held > 0) {
+            return pid;
+        }
+        usleep(100 * 1000);
+    }
 }
 
 static void pg_lock_gone(pid_t pid)

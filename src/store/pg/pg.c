@@ -122,22 +122,19 @@ static struct kg_conn *acquire(void *db, bool audit)
     }
     bool wait = !c && now < p->retry_at_ms;
     pthread_mutex_unlock(&p->mu);
-    if (c || wait) {
-        if (c) {
-            c->audit = audit;
+    if (!c && !wait) {
+        PGconn *pg = kg_pg_connect(p->url);
+        pthread_mutex_lock(&p->mu);
+        p->retry_at_ms = pg ? 0 : kg_monotonic_ms() + RETRY_MS;
+        pthread_mutex_unlock(&p->mu);
+        if (pg) {
+            c = kg_calloc(1, sizeof *c);
+            c->pg = pg;
         }
-        return c;
     }
-    PGconn *pg = kg_pg_connect(p->url);
-    pthread_mutex_lock(&p->mu);
-    p->retry_at_ms = pg ? 0 : kg_monotonic_ms() + RETRY_MS;
-    pthread_mutex_unlock(&p->mu);
-    if (!pg) {
-        return NULL;
+    if (c) {
+        c->audit = audit;
     }
-    c = kg_calloc(1, sizeof *c);
-    c->pg = pg;
-    c->audit = audit;
     return c;
 }
 
