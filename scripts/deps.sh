@@ -6,7 +6,7 @@ BUILD="build-essential cmake pkg-config libmicrohttpd-dev libgnutls28-dev libssl
 libcurl4-openssl-dev libsqlite3-dev libpq-dev libargon2-dev libunistring-dev"
 TEST="$BUILD libcmocka-dev clang clang-format libclang-rt-14-dev curl sqlite3 python3-pytest python3-requests
 python3-jwt python3-cryptography python3-authlib python3-msal python3-requests-oauthlib
-chromium chromium-driver python3-selenium nginx postgresql"
+chromium chromium-driver python3-selenium nginx postgresql wrk"
 BENCH="$BUILD wrk openssl nginx-light postgresql python3 sqlite3"
 case "${1:-build}" in
     build) want=$BUILD ;;

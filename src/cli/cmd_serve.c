@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/crypto.h"
@@ -21,7 +22,7 @@
 
 #define SERVE_OPTS                                                                                 \
     "listen= public-url= tls-cert= tls-key= insecure-http threads= log-level= refresh-grace= "     \
-    "trusted-proxies= default-api= access-log jwks-max-age= signing-key-lifetime="
+    "trusted-proxies= default-api= access-log jwks-max-age= signing-key-lifetime= drain-timeout="
 
 static bool loopback(const char *host)
 {
@@ -149,6 +150,13 @@ static bool configure(const struct kg_args *a, struct kg_config *cfg)
             return false;
         }
     }
+    if ((v = kg_args_get(a, "drain-timeout"))) {
+        cfg->drain_timeout = kg_parse_duration(v);
+        if (cfg->drain_timeout < 1 || cfg->drain_timeout > 3600) {
+            kg_cli_fail("--drain-timeout is 1s to 1h");
+            return false;
+        }
+    }
     if ((v = kg_args_get(a, "log-level"))) {
         kg_log_set_level(strcmp(v, "debug") == 0   ? KG_LOG_DEBUG
                          : strcmp(v, "warn") == 0  ? KG_LOG_WARN
@@ -228,7 +236,13 @@ int kg_cmd_serve(int argc, char **argv)
     int sig = 0;
     sigwait(&set, &sig);
     kg_log(KG_LOG_INFO, NULL, "server.stopping", "signal", sig == SIGTERM ? "TERM" : "INT", NULL);
-    kg_http_drain(http, 30000);
+    if (!kg_http_drain(http, (int)srv.cfg.drain_timeout * 1000)) {
+        /* requests still wait on the store: nothing they would answer has been sent, and
+         * libmicrohttpd cannot be stopped under them, so the process ends here */
+        kg_log(KG_LOG_ERROR, NULL, "server.drain_timeout", "message",
+               "requests still in flight at the drain deadline; exiting without them", NULL);
+        _exit(1);
+    }
     kg_http_stop(http);
     kg_server_close(&srv); /* commits what is queued */
     kg_wipe(srv.cfg.master_key, sizeof srv.cfg.master_key);

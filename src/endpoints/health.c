@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
- * /healthz (the process answers), /readyz (the store answers), /metrics (Prometheus). */
+ * /healthz (the process answers), /readyz (the store answers and the server is not stopping),
+ * /metrics (Prometheus). */
 #include "endpoints/endpoints.h"
 #include "json/json.h"
 #include "server/server.h"
@@ -15,11 +16,12 @@ void kg_ep_health(const struct kg_req *req, struct kg_resp *resp)
 void kg_ep_ready(const struct kg_req *req, struct kg_resp *resp)
 {
     struct kg_store *st = req->srv->store;
-    enum kg_rc rc = st->ops->ping(st);
+    bool stopping = atomic_load(&req->srv->stopping);
+    enum kg_rc rc = stopping ? KG_OK : st->ops->ping(st);
     struct kg_json *b = kg_json_obj();
-    kg_json_set_str(b, "status", rc == KG_OK ? "ready" : "unavailable");
+    kg_json_set_str(b, "status", stopping ? "stopping" : rc == KG_OK ? "ready" : "unavailable");
     kg_json_set_str(b, "store", st->ops->name);
-    kg_resp_json(resp, rc == KG_OK ? 200 : 503, b, "no-store");
+    kg_resp_json(resp, rc == KG_OK && !stopping ? 200 : 503, b, "no-store");
 }
 
 void kg_ep_metrics(const struct kg_req *req, struct kg_resp *resp)

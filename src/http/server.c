@@ -74,7 +74,21 @@ struct kg_http {
     char *cert_pem;
     char *key_pem;
     atomic_int inflight;
+    atomic_int phase; /* enum phase */
 };
+
+/* Shutting down (kg_http_drain). libmicrohttpd may not be stopped while a connection is
+ * suspended (MHD_stop_daemon panics), and a request held for the group commit or offloaded is
+ * suspended, so the drain ends with no request in flight and none able to start one:
+ *   SERVING   as usual;
+ *   DRAINING  new connections are refused, requests are served and each response closes its
+ *             connection, until none is in flight;
+ *   CLOSING   a request that starts now is answered 503 at once, never suspended; once none is
+ *             in flight MHD_stop_daemon may run. The handler reads the phase after counting
+ *             its request in flight, and the drain sets the phase before it reads the count
+ *             (both sequentially consistent), so either the drain sees the request or the
+ *             request sees CLOSING. */
+enum phase { SERVING, DRAINING, CLOSING };
 
 /* Keep the path raw: routing must see exactly what the client sent (SPEC 12.1, /verify). */
 static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
@@ -175,6 +189,9 @@ static enum MHD_Result send_resp(struct ctx *c)
         MHD_add_response_header(mr, r->headers[i].name, r->headers[i].value);
     }
     MHD_add_response_header(mr, "X-Trace-Id", c->req.trace_id);
+    if (atomic_load(&c->http->srv->stopping)) { /* the same flag /readyz answers by */
+        MHD_add_response_header(mr, "Connection", "close");
+    }
     if (r->body_len > 0) { /* every body, once; a bodiless answer (/verify's 200) has none */
         MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
     }
@@ -382,6 +399,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return send_resp(c);
     }
     build_req(c, conn, url, method);
+    if (atomic_load(&h->phase) == CLOSING) {
+        kg_problem(&c->resp, &c->req, 503, 9001, "Service Unavailable",
+                   "The server is shutting down; retry the request.");
+        kg_resp_add_header(&c->resp, "Retry-After", "1");
+        return send_resp(c);
+    }
     if (c->req.too_many_headers) {
         kg_problem(&c->resp, &c->req, 431, 1011, "Request Header Fields Too Large",
                    "The request has too many headers.");
@@ -405,6 +428,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return MHD_YES;
     }
     return send_resp(c);
+}
+
+/* New connections are refused once the drain has begun. */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addr;
+    (void)addrlen;
+    struct kg_http *h = cls;
+    return atomic_load(&h->phase) == SERVING ? MHD_YES : MHD_NO;
 }
 
 /* Remembers each connection's socket, and hands it to the lingering close as MHD closes it: MHD
@@ -558,6 +590,7 @@ enum kg_rc kg_http_start(struct kg_server *srv, struct kg_http **out, struct kg_
     struct kg_http *h = kg_calloc(1, sizeof *h);
     h->srv = srv;
     atomic_init(&h->inflight, 0);
+    atomic_init(&h->phase, SERVING);
     struct sockaddr_storage ss;
     bool v6 = false;
     if (!parse_listen(srv->cfg.listen, &ss, &v6)) {
@@ -605,8 +638,8 @@ enum kg_rc kg_http_start(struct kg_server *srv, struct kg_http **out, struct kg_
                srv->cfg.threads *
                    (srv->store->ops->reads_wait ? KG_OFFLOAD_THREADS_PER_CORE_WAITING : 1));
     h->linger = kg_linger_start(KG_LINGER_IDLE_MS, KG_LINGER_TOTAL_MS);
-    h->d =
-        MHD_start_daemon(flags, 0, NULL, NULL, handler, h, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    h->d = MHD_start_daemon(flags, 0, accept_policy, h, handler, h, MHD_OPTION_ARRAY, opts,
+                            MHD_OPTION_END);
     if (!h->d) {
         kg_http_stop(h);
         return KG_FAIL(e, KG_ERR_INTERNAL, "cannot listen on %s (in use, or not permitted?)",
@@ -616,23 +649,37 @@ enum kg_rc kg_http_start(struct kg_server *srv, struct kg_http **out, struct kg_
     return KG_OK;
 }
 
-/* Waits (up to max_ms) for the requests being handled to finish. The listen socket stays open
- * until kg_http_stop: MHD_quiesce_daemon is not used, because libmicrohttpd 0.9.75 races its
- * own epoll worker in it (both remove the listen socket from the epoll set; the second one gets
- * ENOENT and panics), and its panic macro is followed by __builtin_unreachable, so no handler
- * can let it continue: one that returned made the main thread jump to garbage at shutdown
- * (SIGSEGV in about one stop in 40, reproduced by starting and stopping under traffic). A
- * connection accepted in this window is closed by MHD_stop_daemon like any idle one. */
-void kg_http_drain(struct kg_http *h, int max_ms)
+/* Waits until no request is in flight or the monotonic deadline (ms) passes. */
+static bool settled(struct kg_http *h, int64_t until)
 {
-    if (!h || !h->d) {
-        return;
-    }
-    int64_t until = kg_monotonic_ms() + max_ms;
-    while (atomic_load(&h->inflight) > 0 && kg_monotonic_ms() < until) {
-        struct timespec ts = {0, 10 * 1000 * 1000};
+    while (atomic_load(&h->inflight) > 0) {
+        if (kg_monotonic_ms() >= until) {
+            return false;
+        }
+        struct timespec ts = {0, 5 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
+    return true;
+}
+
+/* The phases are described at enum phase. The listen socket stays open until kg_http_stop
+ * (new connections are refused by the accept policy): MHD_quiesce_daemon is not used, because
+ * libmicrohttpd 0.9.75 races its own epoll worker in it (both remove the listen socket from the
+ * epoll set; the second one gets ENOENT and panics), and its panic macro is followed by
+ * __builtin_unreachable, so no handler can let it continue. */
+bool kg_http_drain(struct kg_http *h, int max_ms)
+{
+    if (!h || !h->d) {
+        return true;
+    }
+    int64_t until = kg_monotonic_ms() + max_ms;
+    atomic_store(&h->srv->stopping, true);
+    atomic_store(&h->phase, DRAINING);
+    if (!settled(h, until)) {
+        return false;
+    }
+    atomic_store(&h->phase, CLOSING);
+    return settled(h, until);
 }
 
 void kg_http_stop(struct kg_http *h)

@@ -33,6 +33,7 @@ void kg_config_defaults(struct kg_config *c)
     kg_strlcpy(c->trusted_proxies, "127.0.0.0/8,::1/128", sizeof c->trusted_proxies);
     c->jwks_max_age = 300;
     c->signing_key_lifetime = 90 * 24 * 3600;
+    c->drain_timeout = 30;
 }
 
 static bool parse_hex_key(const char *hex, uint8_t key[32])

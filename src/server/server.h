@@ -6,6 +6,7 @@
 #define KG_SERVER_SERVER_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -29,6 +30,7 @@ struct kg_config {
     bool access_log;              /* one JSON line per request /verify allows */
     int64_t jwks_max_age;         /* JWKS Cache-Control max-age; a next key waits this long */
     int64_t signing_key_lifetime; /* rotate signing keys this old (0: by hand only) */
+    int64_t drain_timeout;        /* SIGTERM: how long requests in flight may still take, s */
     uint8_t master_key[32];
 };
 
@@ -49,6 +51,7 @@ struct kg_server {
     struct kg_rotator *rotator;
     struct kg_lastused *lastused; /* API keys' last-used times, written behind */
     struct kg_metrics metrics;
+    atomic_bool stopping; /* the SIGTERM drain has begun: /readyz answers 503 */
 };
 
 /* Defaults of SPEC 9: ./var, 127.0.0.1:8443, HTTPS, one thread per core. */
