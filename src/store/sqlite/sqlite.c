@@ -295,18 +295,23 @@ static enum kg_rc begin(struct kg_conn *c)
     return exec_sql(c, &BEGIN_Q);
 }
 
+/* Ends the transaction unless SQLite already has: after some errors (SQLITE_FULL, SQLITE_IOERR,
+ * SQLITE_NOMEM) it rolls back by itself, and a ROLLBACK then only fails ("no transaction is
+ * active") and logs a second, misleading error. */
+static void rollback(struct kg_conn *c)
+{
+    if (!sqlite3_get_autocommit(c->db)) {
+        exec_sql(c, &ROLLBACK_Q);
+    }
+}
+
 static enum kg_rc commit(struct kg_conn *c)
 {
     enum kg_rc rc = exec_sql(c, &COMMIT_Q);
     if (rc) {
-        exec_sql(c, &ROLLBACK_Q);
+        rollback(c);
     }
     return rc;
-}
-
-static void rollback(struct kg_conn *c)
-{
-    exec_sql(c, &ROLLBACK_Q);
 }
 
 static void lite_close(void *db)
