@@ -237,10 +237,10 @@ int kg_cmd_serve(int argc, char **argv)
     sigwait(&set, &sig);
     kg_log(KG_LOG_INFO, NULL, "server.stopping", "signal", sig == SIGTERM ? "TERM" : "INT", NULL);
     if (!kg_http_drain(http, (int)srv.cfg.drain_timeout * 1000)) {
-        /* requests still wait on the store: nothing they would answer has been sent, and
-         * libmicrohttpd cannot be stopped under them, so the process ends here */
+        /* requests still wait (on the store, or for their body): nothing they would answer
+         * has been sent, and libmicrohttpd cannot be stopped under them, so the process ends */
         kg_log(KG_LOG_ERROR, NULL, "server.drain_timeout", "message",
-               "requests still in flight at the drain deadline; exiting without them", NULL);
+               "requests not yet answered at the drain deadline; exiting without them", NULL);
         _exit(1);
     }
     kg_http_stop(http);

@@ -50,6 +50,7 @@ struct ctx {
     struct kg_req req;
     struct kg_resp resp;
     enum kg_rc commit_rc;
+    bool unsent; /* counted in kg_http.unsent */
     int64_t start_us;
     char path_copy[64]; /* for the access log: first bytes of the path */
 };
@@ -74,7 +75,8 @@ struct kg_http {
     char *cert_pem;
     char *key_pem;
     atomic_int inflight;
-    atomic_int phase; /* enum phase */
+    atomic_int unsent; /* in flight, response not queued yet: may still be suspended */
+    atomic_int phase;  /* enum phase */
 };
 
 /* Shutting down (kg_http_drain). libmicrohttpd may not be stopped while a connection is
@@ -87,7 +89,9 @@ struct kg_http {
  *             in flight MHD_stop_daemon may run. The handler reads the phase after counting
  *             its request in flight, and the drain sets the phase before it reads the count
  *             (both sequentially consistent), so either the drain sees the request or the
- *             request sees CLOSING. */
+ *             request sees CLOSING.
+ * At the deadline, requests whose response is already queued (a client that does not read it)
+ * are cut off by MHD_stop_daemon; one that is not (unsent, so it may be suspended) cannot be. */
 enum phase { SERVING, DRAINING, CLOSING };
 
 /* Keep the path raw: routing must see exactly what the client sent (SPEC 12.1, /verify). */
@@ -174,6 +178,15 @@ static bool has_body(const struct ctx *c)
            strcmp(c->req.method, "HEAD") != 0;
 }
 
+/* The request will not be suspended again: its response is queued, or it is over. */
+static void sent(struct ctx *c)
+{
+    if (c->unsent) {
+        c->unsent = false;
+        atomic_fetch_sub(&c->http->unsent, 1);
+    }
+}
+
 static enum MHD_Result send_resp(struct ctx *c)
 {
     struct kg_resp *r = &c->resp;
@@ -203,6 +216,7 @@ static enum MHD_Result send_resp(struct ctx *c)
         kg_tls_io_hold_next(tls, false);
     }
     MHD_destroy_response(mr);
+    sent(c);
     return ret;
 }
 
@@ -367,6 +381,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
             c->too_large = true;
         }
         atomic_fetch_add(&h->inflight, 1);
+        c->unsent = true;
+        atomic_fetch_add(&h->unsent, 1);
         *req_cls = c;
         if (!c->too_large) {
             return MHD_YES;
@@ -494,6 +510,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                c->path_copy, "status", st, "duration_us", dur, "peer", c->req.peer, "completed",
                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" : "aborted", NULL);
     }
+    sent(c);
     kg_resp_clear(&c->resp);
     kg_buf_free(&c->body);
     if (c->owner) {
@@ -590,6 +607,7 @@ enum kg_rc kg_http_start(struct kg_server *srv, struct kg_http **out, struct kg_
     struct kg_http *h = kg_calloc(1, sizeof *h);
     h->srv = srv;
     atomic_init(&h->inflight, 0);
+    atomic_init(&h->unsent, 0);
     atomic_init(&h->phase, SERVING);
     struct sockaddr_storage ss;
     bool v6 = false;
@@ -675,11 +693,16 @@ bool kg_http_drain(struct kg_http *h, int max_ms)
     int64_t until = kg_monotonic_ms() + max_ms;
     atomic_store(&h->srv->stopping, true);
     atomic_store(&h->phase, DRAINING);
-    if (!settled(h, until)) {
-        return false;
-    }
+    bool drained = settled(h, until);
     atomic_store(&h->phase, CLOSING);
-    return settled(h, until);
+    if (drained && settled(h, until)) {
+        return true;
+    }
+    int left = atomic_load(&h->inflight), unsent = atomic_load(&h->unsent);
+    char n[16];
+    snprintf(n, sizeof n, "%d", left);
+    kg_log(KG_LOG_WARN, NULL, "http.drain_deadline", "in_flight", n, NULL);
+    return unsent == 0; /* the rest are only sending: MHD_stop_daemon ends them */
 }
 
 void kg_http_stop(struct kg_http *h)
