@@ -16,12 +16,16 @@ void kg_ep_health(const struct kg_req *req, struct kg_resp *resp)
 void kg_ep_ready(const struct kg_req *req, struct kg_resp *resp)
 {
     struct kg_store *st = req->srv->store;
-    bool stopping = atomic_load(&req->srv->stopping);
-    enum kg_rc rc = stopping ? KG_OK : st->ops->ping(st);
     struct kg_json *b = kg_json_obj();
-    kg_json_set_str(b, "status", stopping ? "stopping" : rc == KG_OK ? "ready" : "unavailable");
+    bool ok = false;
+    if (atomic_load(&req->srv->stopping)) { /* the SIGTERM drain: take this node out */
+        kg_json_set_str(b, "status", "stopping");
+    } else {
+        ok = st->ops->ping(st) == KG_OK;
+        kg_json_set_str(b, "status", ok ? "ready" : "unavailable");
+    }
     kg_json_set_str(b, "store", st->ops->name);
-    kg_resp_json(resp, rc == KG_OK && !stopping ? 200 : 503, b, "no-store");
+    kg_resp_json(resp, ok ? 200 : 503, b, "no-store");
 }
 
 void kg_ep_metrics(const struct kg_req *req, struct kg_resp *resp)

@@ -75,24 +75,23 @@ struct kg_http {
     char *cert_pem;
     char *key_pem;
     atomic_int inflight;
-    atomic_int unsent; /* in flight, response not queued yet: may still be suspended */
-    atomic_int phase;  /* enum phase */
+    atomic_int unsent;   /* in flight, response not queued yet: may still be suspended */
+    atomic_bool closing; /* the drain's last step (below) */
 };
 
 /* Shutting down (kg_http_drain). libmicrohttpd may not be stopped while a connection is
  * suspended (MHD_stop_daemon panics), and a request held for the group commit or offloaded is
  * suspended, so the drain ends with no request in flight and none able to start one:
- *   SERVING   as usual;
- *   DRAINING  new connections are refused, requests are served and each response closes its
- *             connection, until none is in flight;
- *   CLOSING   a request that starts now is answered 503 at once, never suspended; once none is
- *             in flight MHD_stop_daemon may run. The handler reads the phase after counting
- *             its request in flight, and the drain sets the phase before it reads the count
- *             (both sequentially consistent), so either the drain sees the request or the
- *             request sees CLOSING.
+ *   draining  (srv->stopping, which /readyz also answers by) new connections are refused,
+ *             requests are served and each response closes its connection, until none is in
+ *             flight;
+ *   closing   a request that starts now is answered 503 at once, never suspended; once none is
+ *             in flight MHD_stop_daemon may run. The handler reads `closing` after counting
+ *             its request in flight, and the drain sets it before it reads the count (both
+ *             sequentially consistent), so either the drain sees the request or the request
+ *             sees `closing`.
  * At the deadline, requests whose response is already queued (a client that does not read it)
  * are cut off by MHD_stop_daemon; one that is not (unsent, so it may be suspended) cannot be. */
-enum phase { SERVING, DRAINING, CLOSING };
 
 /* Keep the path raw: routing must see exactly what the client sent (SPEC 12.1, /verify). */
 static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
@@ -202,7 +201,7 @@ static enum MHD_Result send_resp(struct ctx *c)
         MHD_add_response_header(mr, r->headers[i].name, r->headers[i].value);
     }
     MHD_add_response_header(mr, "X-Trace-Id", c->req.trace_id);
-    if (atomic_load(&c->http->srv->stopping)) { /* the same flag /readyz answers by */
+    if (atomic_load(&c->http->srv->stopping)) {
         MHD_add_response_header(mr, "Connection", "close");
     }
     if (r->body_len > 0) { /* every body, once; a bodiless answer (/verify's 200) has none */
@@ -415,7 +414,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return send_resp(c);
     }
     build_req(c, conn, url, method);
-    if (atomic_load(&h->phase) == CLOSING) {
+    if (atomic_load(&h->closing)) {
         kg_problem(&c->resp, &c->req, 503, 9001, "Service Unavailable",
                    "The server is shutting down; retry the request.");
         kg_resp_add_header(&c->resp, "Retry-After", "1");
@@ -452,7 +451,7 @@ static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, soc
     (void)addr;
     (void)addrlen;
     struct kg_http *h = cls;
-    return atomic_load(&h->phase) == SERVING ? MHD_YES : MHD_NO;
+    return atomic_load(&h->srv->stopping) ? MHD_NO : MHD_YES;
 }
 
 /* Remembers each connection's socket, and hands it to the lingering close as MHD closes it: MHD
@@ -608,7 +607,7 @@ enum kg_rc kg_http_start(struct kg_server *srv, struct kg_http **out, struct kg_
     h->srv = srv;
     atomic_init(&h->inflight, 0);
     atomic_init(&h->unsent, 0);
-    atomic_init(&h->phase, SERVING);
+    atomic_init(&h->closing, false);
     struct sockaddr_storage ss;
     bool v6 = false;
     if (!parse_listen(srv->cfg.listen, &ss, &v6)) {
@@ -680,10 +679,10 @@ static bool settled(struct kg_http *h, int64_t until)
     return true;
 }
 
-/* The phases are described at enum phase. The listen socket stays open until kg_http_stop
- * (new connections are refused by the accept policy): MHD_quiesce_daemon is not used, because
- * libmicrohttpd 0.9.75 races its own epoll worker in it (both remove the listen socket from the
- * epoll set; the second one gets ENOENT and panics), and its panic macro is followed by
+/* The steps are described at "Shutting down" above. The listen socket stays open until
+ * kg_http_stop (the accept policy refuses new connections): MHD_quiesce_daemon is not used,
+ * because libmicrohttpd 0.9.75 races its own epoll worker in it (both remove the listen socket
+ * from the epoll set; the second one gets ENOENT and panics), and its panic macro is followed by
  * __builtin_unreachable, so no handler can let it continue. */
 bool kg_http_drain(struct kg_http *h, int max_ms)
 {
@@ -692,9 +691,8 @@ bool kg_http_drain(struct kg_http *h, int max_ms)
     }
     int64_t until = kg_monotonic_ms() + max_ms;
     atomic_store(&h->srv->stopping, true);
-    atomic_store(&h->phase, DRAINING);
     bool drained = settled(h, until);
-    atomic_store(&h->phase, CLOSING);
+    atomic_store(&h->closing, true);
     if (drained && settled(h, until)) {
         return true;
     }

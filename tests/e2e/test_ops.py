@@ -294,7 +294,15 @@ def test_drain_deadline(tmp_path):
                 t.sendall((f"POST /contoso/oauth2/v2.0/token HTTP/1.1\r\nHost: {k.host}\r\n"
                            "Content-Type: application/x-www-form-urlencoded\r\n"
                            "Content-Length: 100\r\n\r\ngrant_type").encode())
-            time.sleep(0.5)
+            # until the server is stuck: no request completes any more (a slow build can
+            # take seconds to fill the socket buffers)
+            done, deadline = -1, time.monotonic() + 30
+            while time.monotonic() < deadline:
+                time.sleep(0.5)
+                now = k.server_log().count('"event":"http.request"')
+                if now == done:
+                    break
+                done = now
             started = time.monotonic()
             k.proc.send_signal(signal.SIGTERM)
             rc = k.proc.wait(timeout=20)
