@@ -18,7 +18,7 @@ void kg_ep_ready(const struct kg_req *req, struct kg_resp *resp)
     struct kg_store *st = req->srv->store;
     struct kg_json *b = kg_json_obj();
     bool ok = false;
-    if (atomic_load(&req->srv->stopping)) { /* the SIGTERM drain: take this node out */
+    if (req->stopping) { /* the SIGTERM drain: take this node out */
         kg_json_set_str(b, "status", "stopping");
     } else {
         ok = st->ops->ping(st) == KG_OK;

@@ -82,9 +82,9 @@ struct kg_http {
 /* Shutting down (kg_http_drain). libmicrohttpd may not be stopped while a connection is
  * suspended (MHD_stop_daemon panics), and a request held for the group commit or offloaded is
  * suspended, so the drain ends with no request in flight and none able to start one:
- *   draining  (srv->stopping, which /readyz also answers by) new connections are refused,
- *             requests are served and each response closes its connection, until none is in
- *             flight;
+ *   draining  (srv->stopping) new connections are refused, requests are served and each
+ *             response closes its connection, until none is in flight; a request reads the
+ *             flag once (req->stopping), so its /readyz answer and its Connection: close agree;
  *   closing   a request that starts now is answered 503 at once, never suspended; once none is
  *             in flight MHD_stop_daemon may run. The handler reads `closing` after counting
  *             its request in flight, and the drain sets it before it reads the count (both
@@ -201,7 +201,7 @@ static enum MHD_Result send_resp(struct ctx *c)
         MHD_add_response_header(mr, r->headers[i].name, r->headers[i].value);
     }
     MHD_add_response_header(mr, "X-Trace-Id", c->req.trace_id);
-    if (atomic_load(&c->http->srv->stopping)) {
+    if (c->req.stopping) {
         MHD_add_response_header(mr, "Connection", "close");
     }
     if (r->body_len > 0) { /* every body, once; a bodiless answer (/verify's 200) has none */
@@ -335,6 +335,7 @@ static void build_req(struct ctx *c, struct MHD_Connection *conn, const char *ur
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, r);
     r->body = (struct kg_str){c->body.p ? c->body.p : "", c->body.n};
     r->body_too_large = c->too_large;
+    r->stopping = atomic_load(&r->srv->stopping);
     if (c->owner) {
         memcpy(r->peer, c->owner->peer, sizeof r->peer);
         r->peer_trusted = c->owner->peer_trusted;
@@ -408,6 +409,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return MHD_YES; /* spurious call while suspended */
     }
     if (c->state == ST_READY) {
+        c->req.stopping = c->req.stopping || atomic_load(&h->srv->stopping);
         if (c->commit_rc != KG_OK && c->resp.on_commit_failure) {
             c->resp.on_commit_failure(&c->resp, &c->req);
         }

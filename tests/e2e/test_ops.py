@@ -240,6 +240,9 @@ def test_sigterm_drain_refuses_new_work_and_finishes_what_is_in_flight(world):
     deadline = time.monotonic() + 10
     while True:  # the same keep-alive connection, until the server has seen the signal
         r = probe.get(kg.base + "/readyz", verify=kg.ca, timeout=10)
+        # one reading of the drain per request: "ready" keeps the connection, "stopping" closes
+        # it (a 200 that closed it would send the next probe to a refused connection)
+        assert (r.status_code == 503) == (r.headers.get("Connection", "").lower() == "close")
         if r.status_code == 503 or time.monotonic() > deadline:
             break
         time.sleep(0.02)
