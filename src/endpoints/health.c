@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
- * /healthz (the process answers), /readyz (the store answers and the server is not stopping),
- * /metrics (Prometheus). */
+ * /healthz (the process answers), /readyz (the store answers, the audit trail takes writes and
+ * the server is not stopping), /metrics (Prometheus). */
 #include "endpoints/endpoints.h"
 #include "json/json.h"
+#include "server/commit.h"
 #include "server/server.h"
 
 void kg_ep_health(const struct kg_req *req, struct kg_resp *resp)
@@ -21,8 +22,11 @@ void kg_ep_ready(const struct kg_req *req, struct kg_resp *resp)
     if (req->stopping) { /* the SIGTERM drain: take this node out */
         kg_json_set_str(b, "status", "stopping");
     } else {
-        ok = st->ops->ping(st) == KG_OK;
+        /* a trail that takes no writes makes every token a 503: not ready */
+        bool audit_ok = kg_committer_working(req->srv->commit);
+        ok = audit_ok && st->ops->ping(st) == KG_OK;
         kg_json_set_str(b, "status", ok ? "ready" : "unavailable");
+        kg_json_set_str(b, "audit", audit_ok ? "ok" : "failing");
     }
     kg_json_set_str(b, "store", st->ops->name);
     kg_resp_json(resp, ok ? 200 : 503, b, "no-store");

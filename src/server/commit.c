@@ -3,7 +3,9 @@
 #include "server/commit.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,8 @@ struct kg_committer {
     size_t recent[WINDOW]; /* the last batch sizes */
     size_t nbatch;
     bool stop;
+    atomic_bool failing;                 /* the last write (a batch or a probe) failed */
+    atomic_uint_fast64_t failed_batches; /* since it started failing */
 };
 
 /* The largest of the recent batches. */
@@ -76,6 +80,18 @@ static uint64_t gather(struct kg_committer *c, size_t target)
     return (uint64_t)(kg_monotonic_us() - start);
 }
 
+/* Records whether the trail takes writes (from the writer, or a caller's probe); whoever sees it
+ * work again first says so, once. */
+static void set_failing(struct kg_committer *c, bool failing)
+{
+    if (!atomic_exchange(&c->failing, failing) || failing) {
+        return;
+    }
+    char n[24];
+    snprintf(n, sizeof n, "%llu", (unsigned long long)atomic_exchange(&c->failed_batches, 0));
+    kg_log(KG_LOG_INFO, NULL, "audit.recovered", "failed_commits", n, NULL);
+}
+
 static void commit_batch(struct kg_committer *c, struct item *list, uint64_t waited_us)
 {
     size_t total = 0;
@@ -92,7 +108,9 @@ static void commit_batch(struct kg_committer *c, struct item *list, uint64_t wai
     free(all);
     if (rc) {
         kg_log(KG_LOG_ERROR, NULL, "audit.commit_failed", "error", kg_rc_name(rc), NULL);
+        atomic_fetch_add(&c->failed_batches, 1);
     }
+    set_failing(c, rc != KG_OK);
     kg_metrics_batch(c->m, total, rc == KG_OK, waited_us);
     while (list) {
         struct item *next = list->next;
@@ -176,6 +194,15 @@ void kg_committer_submit(struct kg_committer *c, const struct kg_audit *ev, size
         pthread_cond_signal(&c->has_batch); /* once per batch, not per submit */
     }
     pthread_mutex_unlock(&c->mu);
+}
+
+bool kg_committer_working(struct kg_committer *c)
+{
+    if (!c || !atomic_load(&c->failing)) {
+        return true;
+    }
+    set_failing(c, c->store->ops->audit_probe(c->store, kg_now_ms()) != KG_OK);
+    return !atomic_load(&c->failing);
 }
 
 void kg_committer_free(struct kg_committer *c)

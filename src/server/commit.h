@@ -7,6 +7,7 @@
 #ifndef KG_SERVER_COMMIT_H
 #define KG_SERVER_COMMIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/err.h"
@@ -22,6 +23,10 @@ struct kg_committer *kg_committer_new(struct kg_store *store, struct kg_metrics 
  * only when KG_MAX_COMMIT_QUEUE events are already waiting. Thread-safe. */
 void kg_committer_submit(struct kg_committer *c, const struct kg_audit *ev, size_t n,
                          kg_commit_done_fn done, void *arg);
+/* Whether the audit trail takes writes: true unless the last commit failed, and then only if a
+ * probe write made now, from the calling thread, succeeds (/readyz: a node that no load balancer
+ * sends requests to finds out by itself that its disk or database works again). True for NULL. */
+bool kg_committer_working(struct kg_committer *c);
 /* Commits what is queued, stops the writer and frees. NULL is a no-op. */
 void kg_committer_free(struct kg_committer *c);
 

@@ -403,6 +403,10 @@ struct kg_store_ops {
                                 const struct kg_issued *issued, int64_t now);
     /* Appends events in one transaction (group commit). */
     enum kg_rc (*audit_append)(struct kg_store *s, const struct kg_audit *ev, size_t n);
+    /* A write transaction on the audit trail's store that reaches its disk (one row of
+     * audit_probe, never an event): how the committer learns that a failing trail (a full disk,
+     * a lost server) takes writes again while no request is bringing events. */
+    enum kg_rc (*audit_probe)(struct kg_store *s, int64_t now_ms);
     enum kg_rc (*audit_list)(struct kg_store *s, const char *tenant_id, int64_t since_ms,
                              size_t limit, struct kg_audit **out, size_t *n);
     /* Walks the tenant's chain: *count events checked; KG_OK if intact, else KG_ERR_INVALID

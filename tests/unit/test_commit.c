@@ -2,13 +2,15 @@
  * The group committer (server/commit.c) on a real SQLite store: concurrent clients each wait for
  * their event's callback before sending the next, as token requests do. Every event is committed
  * once, in intact chains; many clients share commits; a lone client is still served once the
- * load is gone; freeing commits what is queued. */
+ * load is gone; freeing commits what is queued; a trail that stops taking writes is reported,
+ * and found working again by a probe write with no event submitted. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,11 +174,75 @@ static void free_commits_the_queue(void **state)
     assert_int_equal(chain_length(w->st, "tenant-q"), 5);
 }
 
+/* The real store, with its audit writes failing while `broken` is set (a full disk, say). */
+static atomic_bool broken;
+static atomic_int probes, probes_ok;
+static struct kg_store *real;
+
+static enum kg_rc flaky_append(struct kg_store *s, const struct kg_audit *ev, size_t n)
+{
+    (void)s;
+    return atomic_load(&broken) ? KG_ERR_STORE : real->ops->audit_append(real, ev, n);
+}
+
+static enum kg_rc flaky_probe(struct kg_store *s, int64_t now_ms)
+{
+    (void)s;
+    atomic_fetch_add(&probes, 1);
+    if (atomic_load(&broken)) {
+        return KG_ERR_STORE;
+    }
+    enum kg_rc rc = real->ops->audit_probe(real, now_ms);
+    atomic_fetch_add(&probes_ok, rc == KG_OK);
+    return rc;
+}
+
+static void failing_trail_is_probed_until_it_works(void **state)
+{
+    struct world *w = *state;
+    real = w->st;
+    struct kg_store_ops ops = *real->ops;
+    ops.audit_append = flaky_append;
+    ops.audit_probe = flaky_probe;
+    struct kg_store flaky = {.ops = &ops, .impl = real->impl, .cache = real->cache};
+    kg_committer_free(w->c);
+    w->c = kg_committer_new(&flaky, &w->m);
+    assert_true(kg_committer_working(NULL));
+    assert_int_equal(submit_and_wait(w->c, 0, 0), KG_OK);
+    assert_true(kg_committer_working(w->c));
+    assert_int_equal(atomic_load(&probes), 0); /* working: nothing to probe */
+
+    atomic_store(&broken, true); /* a full disk */
+    assert_int_not_equal(submit_and_wait(w->c, 0, 1), KG_OK);
+    assert_false(kg_committer_working(w->c)); /* and the probe it makes fails too */
+    assert_false(kg_committer_working(w->c));
+    assert_int_equal(atomic_load(&probes), 2);
+
+    atomic_store(&broken, false); /* space again; no event comes */
+    assert_true(kg_committer_working(w->c));
+    assert_int_equal(atomic_load(&probes_ok), 1);
+    assert_true(kg_committer_working(w->c));
+    assert_int_equal(atomic_load(&probes), 3); /* working again: no more probes */
+
+    assert_int_equal(submit_and_wait(w->c, 0, 2), KG_OK);
+    assert_int_equal(chain_length(real, "tenant-0"), 2); /* the failed event was never written */
+    assert_int_equal(atomic_load(&w->m.audit_failures), 1);
+    atomic_store(&broken, true); /* a failed commit is seen without a probe's help */
+    assert_int_not_equal(submit_and_wait(w->c, 0, 3), KG_OK);
+    atomic_store(&broken, false);
+    assert_int_equal(submit_and_wait(w->c, 0, 4), KG_OK); /* and so is its recovery */
+    assert_true(kg_committer_working(w->c));
+    assert_int_equal(atomic_load(&probes), 3);
+    kg_committer_free(w->c);
+    w->c = kg_committer_new(real, &w->m); /* for teardown */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(many_clients_share_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(free_commits_the_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(failing_trail_is_probed_until_it_works, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

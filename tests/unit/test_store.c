@@ -279,6 +279,23 @@ static void outside_sql(const char *sqlite_sql, const char *pg_sql)
     assert_int_equal(system(cmd), 0);
 }
 
+/* The first line one SQL query on the test's audit store prints, run from outside. */
+static void outside_value(const char *sqlite_sql, const char *pg_sql, char *out, size_t cap)
+{
+    char cmd[2048];
+    if (on_pg()) {
+        snprintf(cmd, sizeof cmd, "psql -qAt '%s' -c \"%s\"", dir, pg_sql);
+    } else {
+        snprintf(cmd, sizeof cmd, "sqlite3 %s/audit.db \"%s\"", dir, sqlite_sql);
+    }
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    out[0] = '\0';
+    assert_non_null(fgets(out, (int)cap, f));
+    out[strcspn(out, "\n")] = '\0';
+    assert_int_equal(pclose(f), 0);
+}
+
 /* A batch is appended whole or not at all, even when the failing event comes after many others
  * (PostgreSQL sends the batch's inserts without waiting, and reads their outcomes at commit or
  * every 64), and the store carries on afterwards with the chain intact. */
@@ -310,6 +327,33 @@ static void audit_batch_fails_whole(void **state)
     }
     assert_int_equal(s->ops->audit_append(s, ev, 70), KG_OK);
     assert_int_equal(chain_length(s, t.id), 71);
+}
+
+/* The probe is a real write on the audit store (it fails when the store refuses writes) and is
+ * never an event. */
+static void audit_probe_writes_and_is_no_event(void **state)
+{
+    struct kg_store *s = *state;
+    struct kg_tenant t;
+    tenant(s, "probed", &t);
+    struct kg_audit ev;
+    memset(&ev, 0, sizeof ev);
+    snprintf(ev.tenant_id, sizeof ev.tenant_id, "%s", t.id);
+    snprintf(ev.action, sizeof ev.action, "token.issued");
+    assert_int_equal(s->ops->audit_append(s, &ev, 1), KG_OK);
+    assert_int_equal(s->ops->audit_probe(s, 1000), KG_OK);
+    assert_int_equal(s->ops->audit_probe(s, 2000), KG_OK); /* again: the same row */
+    char rows[64];
+    outside_value("SELECT count(*) || ' ' || max(at_ms) FROM audit_probe;",
+                  "SELECT count(*) || ' ' || max(at_ms) FROM audit.audit_probe", rows, sizeof rows);
+    assert_string_equal(rows, "1 2000");
+    outside_sql("CREATE TRIGGER refuse BEFORE UPDATE ON audit_probe BEGIN SELECT RAISE(ABORT, "
+                "'full'); END;",
+                "ALTER TABLE audit.audit_probe ADD CONSTRAINT refuse CHECK (at_ms < 0) NOT VALID");
+    assert_int_not_equal(s->ops->audit_probe(s, 3000), KG_OK);
+    assert_int_equal(chain_length(s, t.id), 1);
+    assert_int_equal(s->ops->audit_append(s, &ev, 1), KG_OK); /* events still go in */
+    assert_int_equal(chain_length(s, t.id), 2);
 }
 
 static void stamp_sees_other_writers(void **state)
@@ -669,6 +713,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(audit_and_isolation, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_chains_across_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_batch_fails_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(audit_probe_writes_and_is_no_event, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_and_main_files_lock_apart, setup, teardown),
         cmocka_unit_test_setup_teardown(stamp_sees_other_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(stamp_sees_other_processes, setup, teardown),

@@ -47,6 +47,7 @@ enum q {
     Q_AUDIT_LIST,
     Q_AUDIT_LAST,
     Q_AUDIT_CHAIN,
+    Q_AUDIT_PROBE,
     Q_COUNT
 };
 
@@ -148,6 +149,9 @@ static const struct kg_sql_q SQL[Q_COUNT] = {
     [Q_AUDIT_LAST] = {Q_AUDIT_LAST,
                       "SELECT hash FROM audit.audit_events WHERE tenant_id = ? ORDER BY seq DESC "
                       "LIMIT 1"},
+    [Q_AUDIT_PROBE] = {Q_AUDIT_PROBE,
+                       "INSERT INTO audit.audit_probe (id, at_ms) VALUES (1, ?) ON CONFLICT (id) "
+                       "DO UPDATE SET at_ms = excluded.at_ms"},
     [Q_AUDIT_CHAIN] = {Q_AUDIT_CHAIN,
                        "SELECT " AUDIT_COLS ", seq FROM audit.audit_events WHERE tenant_id = ? "
                        "AND seq > ? ORDER BY seq LIMIT 1000"},
@@ -618,6 +622,15 @@ static enum kg_rc op_audit_append(struct kg_store *s, const struct kg_audit *ev,
     return kg_sql_end(&t, rc);
 }
 
+static enum kg_rc op_audit_probe(struct kg_store *s, int64_t now_ms)
+{
+    struct kg_sql_tx t;
+    if (kg_sql_begin_audit(s, &t)) {
+        return KG_ERR_STORE;
+    }
+    return kg_sql_end(&t, kg_sql_exec(&t, &SQL[Q_AUDIT_PROBE], "i", now_ms));
+}
+
 static enum kg_rc op_audit_list(struct kg_store *s, const char *tenant_id, int64_t since_ms,
                                 size_t limit, struct kg_audit **out, size_t *n)
 {
@@ -701,6 +714,7 @@ void kg_sql_config_ops(struct kg_store_ops *ops)
     ops->jti_revoke = op_jti_revoke;
     ops->jti_revoked = op_jti_revoked;
     ops->audit_append = op_audit_append;
+    ops->audit_probe = op_audit_probe;
     ops->audit_list = op_audit_list;
     ops->audit_verify = op_audit_verify;
 }

@@ -38,7 +38,9 @@ extern const int kg_migrations_sqlite_count;
     "trace_id TEXT NOT NULL, detail TEXT NOT NULL, prev_hash TEXT NOT NULL DEFAULT '', "           \
     "hash TEXT NOT NULL DEFAULT ''); "                                                             \
     "CREATE INDEX IF NOT EXISTS audit.audit_events_tenant_time ON "                                \
-    "audit_events(tenant_id, time_ms);"
+    "audit_events(tenant_id, time_ms); "                                                           \
+    "CREATE TABLE IF NOT EXISTS audit.audit_probe (id INTEGER PRIMARY KEY, at_ms INTEGER NOT "     \
+    "NULL);"
 
 #define AUDIT_CHAIN_INDEX                                                                          \
     "CREATE INDEX IF NOT EXISTS audit.audit_events_tenant_seq ON audit_events(tenant_id, seq);"
