@@ -74,7 +74,6 @@ struct kg_http {
     struct kg_linger *linger;
     char *cert_pem;
     char *key_pem;
-    atomic_int inflight;
     atomic_int unsent;   /* in flight, response not queued yet: may still be suspended */
     atomic_bool closing; /* the drain's last step (below) */
 };
@@ -380,7 +379,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         } else if (cl && (size_t)strtoul(cl, NULL, 10) > cap) {
             c->too_large = true;
         }
-        atomic_fetch_add(&h->inflight, 1);
+        atomic_fetch_add(&h->srv->metrics.in_flight, 1);
         c->unsent = true;
         atomic_fetch_add(&h->unsent, 1);
         *req_cls = c;
@@ -520,7 +519,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         free(c);
     }
     *req_cls = NULL;
-    atomic_fetch_sub(&h->inflight, 1);
+    atomic_fetch_sub(&h->srv->metrics.in_flight, 1);
 }
 
 __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -607,7 +606,6 @@ enum kg_rc kg_http_start(struct kg_server *srv, struct kg_http **out, struct kg_
 {
     struct kg_http *h = kg_calloc(1, sizeof *h);
     h->srv = srv;
-    atomic_init(&h->inflight, 0);
     atomic_init(&h->unsent, 0);
     atomic_init(&h->closing, false);
     struct sockaddr_storage ss;
@@ -671,7 +669,7 @@ enum kg_rc kg_http_start(struct kg_server *srv, struct kg_http **out, struct kg_
 /* Waits until no request is in flight or the monotonic deadline (ms) passes. */
 static bool settled(struct kg_http *h, int64_t until)
 {
-    while (atomic_load(&h->inflight) > 0) {
+    while (atomic_load(&h->srv->metrics.in_flight) > 0) {
         if (kg_monotonic_ms() >= until) {
             return false;
         }
@@ -698,7 +696,7 @@ bool kg_http_drain(struct kg_http *h, int max_ms)
     if (drained && settled(h, until)) {
         return true;
     }
-    int left = atomic_load(&h->inflight), unsent = atomic_load(&h->unsent);
+    int left = atomic_load(&h->srv->metrics.in_flight), unsent = atomic_load(&h->unsent);
     char n[16];
     snprintf(n, sizeof n, "%d", left);
     kg_log(KG_LOG_WARN, NULL, "http.drain_deadline", "in_flight", n, NULL);

@@ -78,6 +78,9 @@ char *kg_metrics_render(struct kg_metrics *m)
                   "keygate_audit_gather_seconds_total %g\n"
                   "# TYPE keygate_offloaded_requests_total counter\n"
                   "keygate_offloaded_requests_total %llu\n"
+                  "# HELP keygate_http_requests_in_flight Requests begun and not yet completed.\n"
+                  "# TYPE keygate_http_requests_in_flight gauge\n"
+                  "keygate_http_requests_in_flight %d\n"
                   "# HELP keygate_verify_decisions_total /verify answers by outcome.\n"
                   "# TYPE keygate_verify_decisions_total counter\n"
                   "keygate_verify_decisions_total{outcome=\"allowed\"} %llu\n"
@@ -88,7 +91,7 @@ char *kg_metrics_render(struct kg_metrics *m)
                   (unsigned long long)atomic_load(&m->audit_failures),
                   (unsigned long long)atomic_load(&m->audit_batch_max),
                   (double)atomic_load(&m->audit_gather_us) / 1e6,
-                  (unsigned long long)atomic_load(&m->offloaded),
+                  (unsigned long long)atomic_load(&m->offloaded), atomic_load(&m->in_flight),
                   (unsigned long long)atomic_load(&m->verify_allowed),
                   (unsigned long long)atomic_load(&m->verify_denied));
     return kg_buf_take(&b);

@@ -33,6 +33,8 @@ struct kg_metrics {
     atomic_uint_fast64_t audit_batch_max;
     atomic_uint_fast64_t audit_gather_us; /* the writer's waits for fuller batches */
     atomic_uint_fast64_t offloaded;       /* requests run on a worker thread */
+    atomic_int
+        in_flight; /* requests begun (head read) and not completed: the SIGTERM drain's count */
 };
 
 void kg_metrics_request(struct kg_metrics *m, int status, uint64_t micros);

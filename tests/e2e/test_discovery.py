@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Discovery documents, JWKS and the small lookups (SPEC 3, COMPAT "URLs" and "Discovery")."""
+import time
 import urllib.parse
 
 
@@ -119,6 +120,14 @@ def test_health_ready_metrics(world):
                   if line.startswith("keygate_audit_"))
     assert int(values["keygate_audit_commits_total"]) <= int(values["keygate_audit_events_total"])
     assert float(values["keygate_audit_gather_seconds_total"]) >= 0
+    # once the requests before have completed (on their own connections, which may lag behind
+    # their answers), the /metrics request itself
+    for _ in range(100):
+        if "\nkeygate_http_requests_in_flight 1\n" in m.text:
+            break
+        time.sleep(0.05)
+        m = kg.get("/metrics")
+    assert "\nkeygate_http_requests_in_flight 1\n" in m.text
 
 
 def test_error_doc(world):

@@ -235,7 +235,14 @@ def test_sigterm_drain_refuses_new_work_and_finishes_what_is_in_flight(world):
                   f"Content-Length: {len(body)}\r\n\r\n{body[:10]}").encode())
     probe = requests.Session()
     assert probe.get(kg.base + "/readyz", verify=kg.ca, timeout=10).status_code == 200
-    time.sleep(0.3)  # the server has the request's head: it is in flight
+    deadline = time.monotonic() + 10
+    while True:  # until the server has the request's head: it is in flight (with the /metrics
+        # request itself; the probe's earlier ones, on the same connection, have completed)
+        m = probe.get(kg.base + "/metrics", verify=kg.ca, timeout=10).text
+        if "\nkeygate_http_requests_in_flight 2\n" in m or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert "\nkeygate_http_requests_in_flight 2\n" in m
     kg.proc.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 10
     while True:  # the same keep-alive connection, until the server has seen the signal
