@@ -95,20 +95,21 @@ thread_ticks() {
 }
 
 # wrk with the script over every node at once, conns split between them; prints one combined
-# "RESULT requests errors p50 p99" line (the slower node's percentiles).
+# "RESULT requests errors p50 p99" line (the slower node's percentiles). With TAG set, several may
+# run at once (each its own output files).
 wrk_nodes() { # conns script path
-    local conns=$1 script=$2 path=$3 n=${#PORTS[@]} i
+    local conns=$1 script=$2 path=$3 n=${#PORTS[@]} i out=$WORK/wrk${TAG:-}_
     local threads=2 wp=()
     [ "$n" -gt 1 ] && threads=1
     for i in $(seq 0 $(( n - 1 ))); do
         wrk -t"$threads" -c$(( conns / n )) -d"${SECS}s" -s "$script" \
-            "https://127.0.0.1:${PORTS[$i]}$path" >"$WORK/wrk$i" &
+            "https://127.0.0.1:${PORTS[$i]}$path" >"$out$i" &
         wp+=($!)
     done
     wait "${wp[@]}"
-    cat "$WORK"/wrk[0-9]* | awk '/^RESULT/ {r += $2; e += $3; if ($4 > p) p = $4; if ($5 > q) q = $5}
+    cat "$out"[0-9]* | awk '/^RESULT/ {r += $2; e += $3; if ($4 > p) p = $4; if ($5 > q) q = $5}
         END {printf "RESULT %d %d %.1f %.1f\n", r, e, p, q}'
-    rm -f "$WORK"/wrk[0-9]*
+    rm -f "$out"[0-9]*
 }
 
 mode_line() {

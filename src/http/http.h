@@ -40,9 +40,8 @@ struct kg_req {
     bool peer_trusted; /* peer is one of --trusted-proxies: its X-Forwarded-* may be believed */
     char trace_id[36];
     bool on_worker; /* dispatched again on a worker thread after the endpoint asked (offload) */
-    /* The SIGTERM drain had begun when this request was dispatched, or when its held response
-     * was resumed: read once, so /readyz's "stopping" and the response's Connection: close agree.
-     */
+    /* The SIGTERM drain had begun when this request was dispatched (or its held response was
+     * resumed): read once, so /readyz's "stopping" and the Connection: close agree. */
     bool stopping;
 };
 

@@ -33,8 +33,7 @@ struct kg_metrics {
     atomic_uint_fast64_t audit_batch_max;
     atomic_uint_fast64_t audit_gather_us; /* the writer's waits for fuller batches */
     atomic_uint_fast64_t offloaded;       /* requests run on a worker thread */
-    atomic_int
-        in_flight; /* requests begun (head read) and not completed: the SIGTERM drain's count */
+    atomic_int in_flight; /* requests begun (head read), not completed: what a drain waits for */
 };
 
 void kg_metrics_request(struct kg_metrics *m, int status, uint64_t micros);
