@@ -115,6 +115,33 @@ def test_refresh_rotation_grace_and_reuse(world):
     assert any(e["action"] == "refresh_token.reuse_detected" for e in events)
 
 
+def test_store_writing_grants_run_on_worker_threads(world):
+    """A grant that waits for a write to the main store (its fsync, or a PostgreSQL round trip)
+    before its answer is run on a worker thread, so that the wait does not hold the other
+    connections an HTTP thread serves; client credentials, which only add an audit event to the
+    group commit, stay on the HTTP thread."""
+    kg = world.kg
+
+    def offloaded():
+        m = kg.get("/metrics").text
+        return int(next(l.split()[1] for l in m.splitlines()
+                        if l.startswith("keygate_offloaded_requests_total ")))
+
+    n = offloaded()
+    t = password_grant(world).json()  # argon2
+    assert offloaded() == n + 1
+    t = refresh(world, t["refresh_token"]).json()
+    assert "access_token" in t and offloaded() == n + 2
+    r = kg.post("/contoso/oauth2/v2.0/revoke", {"token": t["refresh_token"],
+                                                "client_id": world.conf_pw["client_id"],
+                                                "client_secret": world.conf_pw["client_secret"]})
+    assert r.status_code == 200 and offloaded() == n + 3
+    r = kg.post("/contoso/oauth2/v2.0/token", {
+        "grant_type": "client_credentials", "client_id": world.svc["client_id"],
+        "client_secret": world.svc["client_secret"], "scope": "api://iapm-api/.default"})
+    assert r.status_code == 200 and offloaded() == n + 3
+
+
 def test_refresh_after_grace_is_reuse(kg):
     world = World(kg)
     kg.extra = ["--refresh-grace", "1"]

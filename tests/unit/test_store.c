@@ -149,6 +149,66 @@ static void *rotate_once(void *arg)
     return NULL;
 }
 
+struct chain {
+    struct kg_store *s;
+    const char *tid;
+    int index, rotated;
+};
+
+/* Rotates a refresh chain of its own 20 times. */
+static void *rotate_chain(void *arg)
+{
+    struct chain *ch = arg;
+    char fam[16], tok[48];
+    snprintf(fam, sizeof fam, "fam-%d", ch->index);
+    snprintf(tok, sizeof tok, "chain-%d-0", ch->index);
+    struct kg_refresh cur, next;
+    refresh_rec(&cur, ch->tid, fam, tok);
+    if (ch->s->ops->refresh_create(ch->s, &cur) != KG_OK) {
+        return NULL;
+    }
+    for (int i = 1; i <= 20; i++) {
+        snprintf(tok, sizeof tok, "chain-%d-%d", ch->index, i);
+        refresh_rec(&next, ch->tid, fam, tok);
+        if (ch->s->ops->refresh_rotate(ch->s, cur.hash, &next, NULL, 0, 10) != KG_OK) {
+            return NULL;
+        }
+        cur = next;
+        ch->rotated++;
+    }
+    return NULL;
+}
+
+/* Writers queue: threads of one opener on its writer lock, two openers (a server and the CLI,
+ * two processes in life) on SQLite's; every write lands, none waits out the busy timeout. */
+static void writers_queue_within_and_across_openers(void **state)
+{
+    struct kg_store *s = *state;
+    struct kg_store *other = NULL;
+    assert_int_equal(kg_store_open(dir, &other, NULL), KG_OK);
+    struct kg_tenant t;
+    tenant(s, "writers", &t);
+    pthread_t th[8];
+    struct chain ch[8];
+    for (int i = 0; i < 8; i++) {
+        ch[i] = (struct chain){i % 2 ? other : s, t.id, i, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, rotate_chain, &ch[i]), 0);
+    }
+    for (int i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(ch[i].rotated, 20);
+        struct kg_refresh last, got;
+        char fam[16], tok[48];
+        snprintf(fam, sizeof fam, "fam-%d", i);
+        snprintf(tok, sizeof tok, "chain-%d-20", i);
+        refresh_rec(&last, t.id, fam, tok);
+        assert_int_equal(s->ops->refresh_get(s, last.hash, &got), KG_OK);
+        assert_int_equal(got.used_at, 0); /* the chain's current token */
+        kg_refresh_clear(&got);
+    }
+    kg_store_close(other);
+}
+
 static void refresh_single_use(void **state)
 {
     struct kg_store *s = *state;
@@ -714,6 +774,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(audit_chains_across_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_batch_fails_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_probe_writes_and_is_no_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(writers_queue_within_and_across_openers, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_and_main_files_lock_apart, setup, teardown),
         cmocka_unit_test_setup_teardown(stamp_sees_other_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(stamp_sees_other_processes, setup, teardown),
