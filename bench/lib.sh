@@ -7,7 +7,14 @@
 #   MODE=postgresql-remote  one node on that PostgreSQL reached through bench/slownet.c, which
 #                    delays every packet by 250 us each way: a database on another machine in the
 #                    same data centre (this VM's kernel has no netem)
-# Needs KG (the binary), WORK (a scratch directory), SECS; sets D (node 1's data directory).
+# Sourced from the repository's root with SECS and MODE set: installs what the benchmarks need,
+# builds keygate (KG), and makes a scratch directory (WORK, removed by cleanup); sets D (node 1's
+# data directory).
+bash scripts/deps.sh bench >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" --target keygate >/dev/null
+KG=$PWD/build/keygate
+WORK=$(mktemp -d)
 D=$WORK/data
 STORE=()
 PIDS=()

@@ -16,11 +16,6 @@ SECS=${1:-10}
 CONNS=${2:-32}
 MODE=${3:-sqlite}
 [ "$MODE" = two-node ] && { echo "two-node is not offered (see the top of this file)" >&2; exit 2; }
-bash scripts/deps.sh bench >/dev/null
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target keygate >/dev/null
-KG=$PWD/build/keygate
-WORK=$(mktemp -d)
 . bench/lib.sh
 trap cleanup EXIT
 store_setup

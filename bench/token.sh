@@ -12,11 +12,6 @@ cd "$(dirname "$0")/.."
 SECS=${1:-20}
 CONNS=${2:-32}
 MODE=${3:-sqlite}
-bash scripts/deps.sh bench >/dev/null
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target keygate >/dev/null
-KG=$PWD/build/keygate
-WORK=$(mktemp -d)
 . bench/lib.sh
 trap cleanup EXIT
 store_setup

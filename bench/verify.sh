@@ -21,11 +21,6 @@ cd "$(dirname "$0")/.."
 SECS=${1:-10}
 CONNS=${2:-32}
 MODE=${3:-sqlite}
-bash scripts/deps.sh bench >/dev/null
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target keygate >/dev/null
-KG=$PWD/build/keygate
-WORK=$(mktemp -d)
 NGINX_PID=""
 BIG_PID=""
 HPID=""
