@@ -3,7 +3,8 @@
 refresh-token rotations, while API keys are being created (and some of those CLI processes are
 killed too), loses nothing it acknowledged and leaves nothing half-done: every token and key a
 client received is in the store, every refresh family has exactly one current token, and the
-store's own consistency check passes."""
+store's own consistency check passes. A full disk likewise: tokens refused while the audit trail
+cannot be written, nothing acknowledged lost, and recovery without a restart."""
 import errno
 import hashlib
 import json
