@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/thread.h"
 
 void kg_thread_name(const char *name)
@@ -27,4 +28,10 @@ void kg_cond_init_monotonic(pthread_cond_t *cv)
 struct timespec kg_monotonic_timespec(int64_t at_us)
 {
     return (struct timespec){.tv_sec = at_us / 1000000, .tv_nsec = at_us % 1000000 * 1000};
+}
+
+bool kg_mutex_lock_within(pthread_mutex_t *mu, int64_t ms)
+{
+    const struct timespec until = kg_monotonic_timespec(kg_monotonic_us() + ms * 1000);
+    return pthread_mutex_clocklock(mu, CLOCK_MONOTONIC, &until) == 0;
 }

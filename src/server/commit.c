@@ -84,7 +84,8 @@ static uint64_t gather(struct kg_committer *c, size_t target)
  * work again first says so, once. */
 static void set_failing(struct kg_committer *c, bool failing)
 {
-    if (!atomic_exchange(&c->failing, failing) || failing) {
+    bool was = atomic_exchange(&c->failing, failing);
+    if (!was || failing) {
         return;
     }
     char n[24];

@@ -23,10 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/log.h"
 #include "core/str.h"
+#include "core/thread.h"
 #include "store/sql/sql.h"
 
 extern const char *const kg_migrations_sqlite[];
@@ -316,10 +316,7 @@ static const struct kg_sql_q BEGIN_Q = {KG_SQL_SLOTS - 3, "BEGIN IMMEDIATE"},
  * transaction fails as SQLite's would. */
 static enum kg_rc begin(struct kg_conn *c)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += KG_SQLITE_BUSY_MS / 1000;
-    if (c->write_mu && pthread_mutex_timedlock(c->write_mu, &until) != 0) {
+    if (c->write_mu && !kg_mutex_lock_within(c->write_mu, KG_SQLITE_BUSY_MS)) {
         kg_log(KG_LOG_ERROR, NULL, "store.exec_failed", "error", "writer lock timed out", NULL);
         return KG_ERR_STORE;
     }
